@@ -1,0 +1,92 @@
+// Turning a GPT-2 checkpoint (model.safetensors) into an ONNX model once and reusing it: the
+// result is cached under a key made of the checkpoint's sha256, the config and the converter's
+// version, so a changed checkpoint, config or graph builder gives a fresh conversion.
+// The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Gpt2Config } from "../config";
+import { openCheckpoint } from "../weights";
+import { buildGpt2Graph } from "./gpt2-graph";
+import { ONNX_FILE, writeOnnxModel } from "./write-model";
+
+/** Bump when the graph changes, so cached conversions are rebuilt. */
+export const CONVERTER_VERSION = "1";
+
+/** The folder holding gpt2-lab's own cached files (converted models). */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.GPT2_LAB_CACHE) return env.GPT2_LAB_CACHE;
+  const hfHome = env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "huggingface");
+  return path.join(hfHome, "gpt2-lab");
+}
+
+/**
+ * Returns the path of the ONNX model converted from `weightsPath`, converting it first if the
+ * cache has none. Safe to call from two processes at once: each writes its own temporary folder
+ * and the first to finish wins.
+ */
+export async function convertedModelPath(weightsPath: string, config: Gpt2Config, root = cacheDir()): Promise<string> {
+  // Opening checks every tensor's name and shape against the config, cached conversion or not.
+  const checkpoint = openCheckpoint(weightsPath, config);
+  try {
+    const sha256 = await checkpointSha256(weightsPath, root);
+    const configKey = createHash("sha256").update(JSON.stringify(graphConfig(config))).digest("hex").slice(0, 12);
+    const dir = path.join(root, "onnx", `${sha256}-${configKey}-v${CONVERTER_VERSION}`);
+    const modelPath = path.join(dir, ONNX_FILE);
+    if (fs.existsSync(modelPath)) return modelPath;
+    try {
+      fs.mkdirSync(path.dirname(dir), { recursive: true });
+    } catch (error) {
+      throw new Error(`Cannot create the model cache folder ${path.dirname(dir)} (${(error as Error).message}); set GPT2_LAB_CACHE to a writable folder`);
+    }
+    try {
+      writeOnnxModel(buildGpt2Graph(config, checkpoint), dir, `converter ${CONVERTER_VERSION}`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOSPC" || code === "EACCES" || code === "EROFS" || code === "EPERM") {
+        throw new Error(`Cannot write the converted model under ${path.dirname(dir)} (${code}); free some space or set GPT2_LAB_CACHE to another folder`);
+      }
+      throw error;
+    }
+    return modelPath;
+  } finally {
+    checkpoint.close();
+  }
+}
+
+/** The config fields the graph depends on. */
+function graphConfig(config: Gpt2Config) {
+  const { n_layer, n_head, n_embd, n_positions, vocab_size, layer_norm_epsilon, n_inner } = config;
+  return { n_layer, n_head, n_embd, n_positions, vocab_size, layer_norm_epsilon, n_inner };
+}
+
+/**
+ * The checkpoint's sha256. Hub cache blobs are named by it already; other files are hashed once
+ * and the result remembered by path, size and modification time.
+ */
+async function checkpointSha256(weightsPath: string, root: string): Promise<string> {
+  const real = fs.realpathSync(weightsPath);
+  const base = path.basename(real);
+  if (/^[0-9a-f]{64}$/.test(base) && path.basename(path.dirname(real)) === "blobs") return base;
+  const stat = fs.statSync(real);
+  const memoPath = path.join(root, "sha256", createHash("sha256").update(real).digest("hex").slice(0, 32) + ".json");
+  try {
+    const memo = JSON.parse(fs.readFileSync(memoPath, "utf8"));
+    if (memo.path === real && memo.size === stat.size && memo.mtimeMs === stat.mtimeMs) return memo.sha256;
+  } catch {
+    // No memo yet, or an unreadable one: hash the file.
+  }
+  const hash = createHash("sha256");
+  for await (const chunk of fs.createReadStream(real)) hash.update(chunk as Buffer);
+  const sha256 = hash.digest("hex");
+  try {
+    fs.mkdirSync(path.dirname(memoPath), { recursive: true });
+    const partial = `${memoPath}.partial-${process.pid}`;
+    fs.writeFileSync(partial, JSON.stringify({ path: real, size: stat.size, mtimeMs: stat.mtimeMs, sha256 }));
+    fs.renameSync(partial, memoPath);
+  } catch {
+    // The memo only saves time; a read-only cache still converts correctly.
+  }
+  return sha256;
+}

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { configForShape, END_OF_TEXT_ID } from "../lib/config";
+import { makeModel } from "../lib/make-model";
+import { loadModel, type Model, positionsFromMask } from "../lib/model";
+import { SafetensorsFile, writeSafetensors } from "../lib/safetensors";
+import { referenceLogits } from "./reference/gpt2-reference";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-model-"));
+process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tinyDir = path.join(tmp, "tiny");
+const vocab = 50257;
+
+/** Copies a model folder so a test can damage its copy. */
+function copyModel(name: string): string {
+  const dir = path.join(tmp, name);
+  fs.cpSync(tinyDir, dir, { recursive: true });
+  return dir;
+}
+
+describe("the ONNX GPT-2 against an independent float64 reference", () => {
+  let model: Model;
+  let weights: SafetensorsFile;
+  before(async () => {
+    makeModel({ shape: "tiny", seed: 7, out: tinyDir });
+    model = await loadModel(tinyDir, { device: "cpu" });
+    weights = SafetensorsFile.open(path.join(tinyDir, "model.safetensors"));
+  });
+  after(async () => {
+    weights.close();
+    await model.dispose();
+  });
+
+  test("logits match within 1e-4 for a left-padded batch of two prompts", async () => {
+    const rows = [
+      [END_OF_TEXT_ID, END_OF_TEXT_ID, END_OF_TEXT_ID, 464, 3290, 1110],
+      [2215, 1262, 27140, 10128, 11, 345],
+    ];
+    const mask = [
+      [0, 0, 0, 1, 1, 1],
+      [1, 1, 1, 1, 1, 1],
+    ];
+    const logits = await model.forward(rows, mask);
+    const cache = new Map<string, Float32Array>();
+    const w = (name: string) => cache.get(name) ?? cache.set(name, weights.read(name)).get(name)!;
+    let worst = 0;
+    rows.forEach((ids, b) => {
+      const expected = referenceLogits(model.config, w, ids, positionsFromMask(mask[b]), mask[b].map(Boolean));
+      ids.forEach((_, t) => {
+        if (!mask[b][t]) return; // padding positions produce unused logits
+        const offset = (b * ids.length + t) * vocab;
+        for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(logits[offset + v] - expected[t][v]));
+      });
+    });
+    assert.ok(worst < 1e-4, `max abs difference ${worst}`);
+    assert.ok(worst > 0, "float32 and float64 should differ a little; identical output means the reference was bypassed");
+  });
+
+  test("a left-padded row gives the same last-token logits as the row alone", async () => {
+    const [padded] = await model.nextTokenLogits(["Hi", "When using LLMs,"]);
+    const [alone] = await model.nextTokenLogits("Hi");
+    assert.ok(maxAbsDiff(padded, alone) < 1e-4);
+  });
+
+  test("decoding step by step with the KV cache equals recomputing the whole sequence", async () => {
+    const ids = [2215, 1262, 27140, 10128, 11, 345, 1183];
+    const full = await model.forward([ids]);
+    let step = await model.run({ inputIds: [ids.slice(0, 3)], attentionMask: [[1, 1, 1]], positionIds: [[0, 1, 2]], past: null });
+    for (let t = 3; t < ids.length; t++) {
+      step = await model.run({
+        inputIds: [[ids[t]]],
+        attentionMask: [Array(t + 1).fill(1)],
+        positionIds: [[t]],
+        past: step.present,
+      });
+      const expected = full.subarray(t * vocab, (t + 1) * vocab);
+      assert.ok(maxAbsDiff(step.logits, expected) < 1e-4, `position ${t}`);
+    }
+    assert.deepEqual(step.present[0].dims, [1, 4, ids.length, 16]);
+  });
+
+  test("token ids outside the vocabulary are refused before the session runs", async () => {
+    await assert.rejects(model.forward([[1, vocab]]), /input_ids`\[0\]\[1\] is `50257`; expected an integer in \[0, 50257\)/);
+    await assert.rejects(model.forward([[-1]]), /is `-1`/);
+    await assert.rejects(model.forward([[1.5]]), /is `1.5`/);
+    assert.equal((await model.forward([[vocab - 1]])).length, vocab);
+  });
+
+  test("a sequence longer than the context is refused with the lengths", async () => {
+    const context = model.config.n_positions;
+    await assert.rejects(model.forward([Array(context + 1).fill(11)]), /129 tokens long but this model's context is 128/);
+    assert.equal((await model.forward([Array(context).fill(11)])).length, context * vocab);
+  });
+
+  test("describe() prints the module tree with this model's sizes", () => {
+    const text = model.describe();
+    assert.match(text, /\(wte\): Embedding\(50257, 64\)/);
+    assert.match(text, /\(0-1\): 2 x GPT2Block\(/);
+    assert.match(text, /\(c_attn\): Conv1D\(nf=192, nx=64\)/);
+    assert.match(text, /\(c_fc\): Conv1D\(nf=256, nx=64\)/);
+    assert.match(text, /LayerNorm\(\(64,\), eps=1e-05, elementwise_affine=True\)/);
+  });
+
+  test("parameterCount counts the tied head once", () => {
+    // wte + wpe + 2 blocks × (2·LN + attn + proj + fc + proj) + ln_f, by hand for d = 64.
+    const d = 64;
+    const block = 4 * d + (d * 3 * d + 3 * d) + (d * d + d) + (d * 4 * d + 4 * d) + (4 * d * d + d);
+    assert.equal(model.parameterCount, vocab * d + 128 * d + 2 * block + 2 * d);
+  });
+});
+
+describe("checkpoint variants found on the Hub", () => {
+  test("a `transformer.` prefix, an explicit lm_head.weight and attn.bias buffers all load", async () => {
+    const dir = copyModel("variants");
+    const source = SafetensorsFile.open(path.join(tinyDir, "model.safetensors"));
+    const tensors = [...source.tensors.entries()].map(([name, info]) => ({
+      name: `transformer.${name}`,
+      shape: info.shape,
+      data: source.read(name),
+    }));
+    tensors.push({ name: "lm_head.weight", shape: [vocab, 64], data: source.read("wte.weight") });
+    for (let i = 0; i < 2; i++) {
+      tensors.push({ name: `transformer.h.${i}.attn.bias`, shape: [1, 1, 128, 128], data: new Float32Array(128 * 128).fill(1) });
+    }
+    source.close();
+    writeSafetensors(path.join(dir, "model.safetensors"), tensors);
+    const original = await loadModel(tinyDir, { device: "cpu" });
+    const variant = await loadModel(dir, { device: "cpu" });
+    const [a] = await original.nextTokenLogits("Hello there");
+    const [b] = await variant.nextTokenLogits("Hello there");
+    assert.equal(maxAbsDiff(a, b), 0);
+    await Promise.all([original.dispose(), variant.dispose()]);
+  });
+});
+
+describe("bad model folders get errors that name the problem", () => {
+  test("a missing file is named", async () => {
+    for (const file of ["config.json", "model.safetensors", "tokenizer.json"]) {
+      const dir = copyModel(`missing-${file}`);
+      fs.rmSync(path.join(dir, file));
+      await assert.rejects(loadModel(dir, { device: "cpu" }), new RegExp(file.replace(".", "\\.")));
+    }
+  });
+
+  test("a corrupt safetensors header is reported, and no converted model is left behind", async () => {
+    const dir = copyModel("corrupt");
+    const file = path.join(dir, "model.safetensors");
+    const bytes = fs.readFileSync(file);
+    bytes.write("{not json", 8);
+    fs.writeFileSync(file, bytes);
+    const before = listCache();
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /model\.safetensors: header is not valid JSON/);
+    assert.deepEqual(listCache(), before);
+  });
+
+  test("a header that claims more bytes than the file has is reported", async () => {
+    const dir = copyModel("truncated");
+    const file = path.join(dir, "model.safetensors");
+    fs.writeFileSync(file, fs.readFileSync(file).subarray(0, 1000));
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /header claims \d+ bytes but the file has 1000/);
+  });
+
+  test("n_embd not divisible by n_head is refused", async () => {
+    const dir = copyModel("bad-heads");
+    const config = { ...configForShape("tiny"), n_head: 5 };
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(config));
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /n_embd \(64\) must be divisible by n_head \(5\)/);
+  });
+
+  test("a config that does not match the weights is refused", async () => {
+    const dir = copyModel("mismatch");
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...configForShape("tiny"), n_embd: 128 }));
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /wte\.weight` has shape \[50257,64\] but config\.json implies \[50257,128\]/);
+  });
+
+  test("an unknown device lists the choices", async () => {
+    await assert.rejects(loadModel(tinyDir, { device: "tpu" as never }), /Unknown device `tpu`; expected one of 'auto', 'cpu', 'cuda', 'webgpu'/);
+  });
+});
+
+describe("make-model", () => {
+  test("the same seed gives the same bytes, another seed other bytes", () => {
+    const a = path.join(tmp, "seed-a");
+    const b = path.join(tmp, "seed-b");
+    makeModel({ shape: "tiny", seed: 7, out: a });
+    makeModel({ shape: "tiny", seed: 8, out: b });
+    const bytes = (dir: string) => fs.readFileSync(path.join(dir, "model.safetensors"));
+    assert.ok(bytes(a).equals(bytes(tinyDir)));
+    assert.ok(!bytes(b).equals(bytes(tinyDir)));
+    for (const file of ["config.json", "tokenizer.json", "tokenizer_config.json"]) {
+      assert.ok(fs.readFileSync(path.join(a, file)).equals(fs.readFileSync(path.join(tinyDir, file))), file);
+    }
+  });
+});
+
+function listCache(): string[] {
+  const dir = path.join(process.env.GPT2_LAB_CACHE!, "onnx");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}

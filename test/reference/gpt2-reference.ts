@@ -1,0 +1,106 @@
+// An independent GPT-2 forward pass in float64 plain TypeScript, for checking the ONNX graph.
+// Written from the GPT-2 paper (Radford et al., 2019: pre-LayerNorm blocks, a final LayerNorm,
+// tied input/output embedding) and OpenAI's gpt-2 model.py (gelu tanh form, c_attn/c_proj/c_fc
+// with weights [in, out]); it shares no code with lib/onnx. Slow on purpose: loops, no tricks.
+import type { Gpt2Config } from "../../lib/config";
+
+/** Weights by Hugging Face name, as float32 arrays in their stored layout. */
+export type Weights = (name: string) => Float32Array;
+
+/**
+ * Logits [T][vocab] for one sequence. `keep[t]` = false marks padding: no position attends to it.
+ * `positions[t]` is the position id of token t.
+ */
+export function referenceLogits(
+  config: Gpt2Config,
+  w: Weights,
+  tokens: number[],
+  positions: number[],
+  keep: boolean[],
+): Float64Array[] {
+  const D = config.n_embd;
+  const H = config.n_head;
+  const hd = D / H;
+  const T = tokens.length;
+  const wte = w("wte.weight");
+  const wpe = w("wpe.weight");
+  // Residual stream x[t] = wte[token] + wpe[position].
+  let x = tokens.map((tok, t) => {
+    const row = new Float64Array(D);
+    for (let i = 0; i < D; i++) row[i] = wte[tok * D + i] + wpe[positions[t] * D + i];
+    return row;
+  });
+  for (let l = 0; l < config.n_layer; l++) {
+    const p = `h.${l}`;
+    // Attention sub-block on the normalised stream.
+    const a = x.map((row) => layerNorm(row, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), config.layer_norm_epsilon));
+    const qkv = a.map((row) => dense(row, w(`${p}.attn.c_attn.weight`), w(`${p}.attn.c_attn.bias`), D, 3 * D));
+    const attended = x.map(() => new Float64Array(D));
+    for (let h = 0; h < H; h++) {
+      for (let t = 0; t < T; t++) {
+        const scores: number[] = [];
+        for (let s = 0; s <= t; s++) {
+          if (!keep[s]) continue;
+          let dot = 0;
+          for (let i = 0; i < hd; i++) dot += qkv[t][h * hd + i] * qkv[s][D + h * hd + i];
+          scores.push(dot / Math.sqrt(hd));
+        }
+        if (scores.length === 0) continue; // a padding query with nothing to see: its output is unused
+        const max = Math.max(...scores);
+        const exps = scores.map((v) => Math.exp(v - max));
+        const sum = exps.reduce((u, v) => u + v, 0);
+        let k = 0;
+        for (let s = 0; s <= t; s++) {
+          if (!keep[s]) continue;
+          const weight = exps[k++] / sum;
+          for (let i = 0; i < hd; i++) attended[t][h * hd + i] += weight * qkv[s][2 * D + h * hd + i];
+        }
+      }
+    }
+    x = x.map((row, t) => add(row, dense(attended[t], w(`${p}.attn.c_proj.weight`), w(`${p}.attn.c_proj.bias`), D, D)));
+    // MLP sub-block.
+    const inner = config.n_inner ?? 4 * D;
+    x = x.map((row) => {
+      const m = layerNorm(row, w(`${p}.ln_2.weight`), w(`${p}.ln_2.bias`), config.layer_norm_epsilon);
+      const hidden = dense(m, w(`${p}.mlp.c_fc.weight`), w(`${p}.mlp.c_fc.bias`), D, inner).map(gelu);
+      return add(row, dense(hidden, w(`${p}.mlp.c_proj.weight`), w(`${p}.mlp.c_proj.bias`), inner, D));
+    });
+  }
+  // Final LayerNorm and the output head, which is the token embedding transposed.
+  return x.map((row) => {
+    const f = layerNorm(row, w("ln_f.weight"), w("ln_f.bias"), config.layer_norm_epsilon);
+    const logits = new Float64Array(config.vocab_size);
+    for (let v = 0; v < config.vocab_size; v++) {
+      let dot = 0;
+      for (let i = 0; i < D; i++) dot += f[i] * wte[v * D + i];
+      logits[v] = dot;
+    }
+    return logits;
+  });
+}
+
+function layerNorm(x: Float64Array, gain: Float32Array, bias: Float32Array, eps: number): Float64Array {
+  const n = x.length;
+  const mean = x.reduce((a, b) => a + b, 0) / n;
+  const variance = x.reduce((a, b) => a + (b - mean) ** 2, 0) / n;
+  return x.map((v, i) => ((v - mean) / Math.sqrt(variance + eps)) * gain[i] + bias[i]);
+}
+
+/** y = x·W + b with W stored [inSize, outSize] (GPT-2's Conv1D). */
+function dense(x: Float64Array, weight: Float32Array, bias: Float32Array, inSize: number, outSize: number): Float64Array {
+  const y = Float64Array.from(bias);
+  for (let i = 0; i < inSize; i++) {
+    const xi = x[i];
+    for (let o = 0; o < outSize; o++) y[o] += xi * weight[i * outSize + o];
+  }
+  return y;
+}
+
+function add(a: Float64Array, b: Float64Array): Float64Array {
+  return a.map((v, i) => v + b[i]);
+}
+
+/** GELU, tanh approximation, as in GPT-2's model.py. */
+function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
