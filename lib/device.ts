@@ -60,6 +60,9 @@ async function probe(device: "cuda" | "webgpu"): Promise<string | null> {
   if (device === "cuda" && !cudaBinariesInstalled()) {
     return "the CUDA provider's binaries are not installed";
   }
+  if (device === "webgpu" && process.platform === "linux" && !hasVulkanLoader()) {
+    return "no Vulkan loader (libvulkan.so.1) is installed";
+  }
   // A failed probe throws with the reason; keep onnxruntime from also logging it to stderr.
   if (ort.env.logLevel === "warning") ort.env.logLevel = "fatal";
   try {
@@ -78,6 +81,21 @@ function cudaBinariesInstalled(): boolean {
   const library = process.platform === "win32" ? "onnxruntime_providers_cuda.dll" : "libonnxruntime_providers_cuda.so";
   const packageDir = path.dirname(require.resolve("onnxruntime-node/package.json"));
   return fs.existsSync(path.join(packageDir, "bin", "napi-v6", process.platform, process.arch, library));
+}
+
+/** Dawn, behind the WebGPU provider, needs Vulkan on Linux; without it the probe only prints warnings. */
+function hasVulkanLoader(): boolean {
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/lib/x86_64-linux-gnu",
+    "/lib/aarch64-linux-gnu",
+    "/usr/lib64",
+    "/usr/lib",
+    "/usr/local/lib",
+  ];
+  return dirs.some((dir) => fs.existsSync(path.join(dir, "libvulkan.so.1")));
 }
 
 function firstLine(error: unknown): string {

@@ -61,7 +61,8 @@ export async function loadModel(nameOrDir: string, { device = "auto", onProgress
   return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped);
 }
 
-async function findModelFiles(nameOrDir: string, options: Pick<LoadModelOptions, "onProgress" | "revision">): Promise<ModelFiles> {
+/** Finds (and for Hub ids, downloads) the files of a model. */
+export async function findModelFiles(nameOrDir: string, options: Pick<LoadModelOptions, "onProgress" | "revision">): Promise<ModelFiles> {
   if (isLocalPath(nameOrDir)) return localModelFiles(path.resolve(nameOrDir));
   if (nameOrDir in BUILTIN_MODELS) return localModelFiles(BUILTIN_MODELS[nameOrDir], "builtin");
   const { resolveModelFiles } = await import("./hub.js");

@@ -209,20 +209,22 @@ export function writeSafetensors(
   const partial = `${path}.partial-${process.pid}`;
   const fd = fs.openSync(partial, "w");
   try {
-    writeAll(fd, lengthBytes);
-    writeAll(fd, headerBytes);
-    for (const t of tensors) {
-      const data = typeof t.data === "function" ? t.data() : t.data;
-      const count = t.shape.reduce((a, b) => a * b, 1);
-      if (count !== data.length) {
-        throw new RangeError(`Tensor \`${t.name}\` has ${data.length} values but shape [${t.shape}] needs ${count}`);
+    try {
+      writeAll(fd, lengthBytes);
+      writeAll(fd, headerBytes);
+      for (const t of tensors) {
+        const data = typeof t.data === "function" ? t.data() : t.data;
+        const count = t.shape.reduce((a, b) => a * b, 1);
+        if (count !== data.length) {
+          throw new RangeError(`Tensor \`${t.name}\` has ${data.length} values but shape [${t.shape}] needs ${count}`);
+        }
+        writeAll(fd, encode(data, dtype));
       }
-      writeAll(fd, encode(data, dtype));
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.closeSync(fd);
     fs.renameSync(partial, path);
   } catch (error) {
-    fs.closeSync(fd);
     fs.rmSync(partial, { force: true });
     throw error;
   }

@@ -25,7 +25,7 @@ export function referenceLogits(
   const wte = w("wte.weight");
   const wpe = w("wpe.weight");
   // Residual stream x[t] = wte[token] + wpe[position].
-  let x = tokens.map((tok, t) => {
+  let x: Float64Array<ArrayBufferLike>[] = tokens.map((tok, t) => {
     const row = new Float64Array(D);
     for (let i = 0; i < D; i++) row[i] = wte[tok * D + i] + wpe[positions[t] * D + i];
     return row;
