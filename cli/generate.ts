@@ -1,0 +1,115 @@
+// `gpt2-lab generate`: text from a prompt, printed like the course's helper (a line of dashes
+// before each sample) or as JSON with the prompt ids, the new ids and, on request, the per-step
+// trace. Library options map one to one onto flags (`topK` is `--top-k`).
+import { parseArgs } from "node:util";
+import { DEVICES, type Device } from "../lib/device";
+import { generate, type GenerateResult, type StepTrace, type TraceLevel } from "../lib/generate";
+import { loadModel } from "../lib/model";
+import { terminalProgress } from "../lib/progress";
+import { type Command, UsageError } from "./command";
+import { integerFlag, numberFlag } from "./flags";
+
+export const generateCommand: Command = {
+  name: "generate",
+  summary: "Generate text from a prompt (greedy, or sampled with temperature, top-k, top-p)",
+  usage: [
+    "Usage: gpt2-lab generate --model <id|dir> [--prompt <text>] [options]",
+    "",
+    "Options:",
+    "  --model <id|dir>        Hub id (gpt2, gpt2-xl, org/name), model folder, or `shakespeare` (built in)",
+    "  --prompt <text>         the prompt; empty means <|endoftext|> (default: empty)",
+    "  --max-new-tokens N      tokens to add (default 20)",
+    "  --num-samples N         samples per prompt, run as one batch (default 1)",
+    "  --do-sample             sample from the distribution (default: greedy, the most likely token)",
+    "  --temperature T         > 0; divides the logits before sampling (default 1)",
+    "  --top-k K               keep the K likeliest tokens; 0 keeps all (default 50)",
+    "  --top-p P               keep the likeliest tokens up to probability P, in (0, 1] (default 1)",
+    "  --seed N                seed for sampling (default 0)",
+    "  --stop-at-eos           stop a sample at <|endoftext|>",
+    `  --device <device>       ${DEVICES.join(" | ")} (default auto)`,
+    "  --trace none|top|full   record each step: top = chosen token, its probability, rank and the",
+    "                          10 likeliest; full = also logits and probs over the whole vocabulary",
+    "  --stream                print text as it is generated (one sample only)",
+    "  --json                  print {promptIds, samples: [{ids, text}], steps} instead of text",
+  ].join("\n"),
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: "string" },
+        prompt: { type: "string", default: "" },
+        "max-new-tokens": { type: "string" },
+        "num-samples": { type: "string" },
+        "do-sample": { type: "boolean", default: false },
+        temperature: { type: "string" },
+        "top-k": { type: "string" },
+        "top-p": { type: "string" },
+        seed: { type: "string" },
+        "stop-at-eos": { type: "boolean", default: false },
+        device: { type: "string", default: "auto" },
+        trace: { type: "string" },
+        stream: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+      },
+    });
+    if (!values.model) throw new UsageError("--model is required, e.g. --model gpt2 or --model shakespeare");
+    if (!DEVICES.includes(values.device as Device)) throw new UsageError(`--device must be one of ${DEVICES.join(", ")}, got \`${values.device}\``);
+    const trace = (values.trace ?? "none") as TraceLevel;
+    if (!["none", "top", "full"].includes(trace)) throw new UsageError(`--trace must be none, top or full, got \`${trace}\``);
+    const numSamples = integerFlag("--num-samples", values["num-samples"], 1);
+    if (values.stream && numSamples !== 1) throw new UsageError("--stream prints one sample; drop --num-samples or set it to 1");
+
+    const model = await loadModel(values.model, {
+      device: values.device as Device,
+      onProgress: process.stderr.isTTY ? terminalProgress() : undefined,
+    });
+    try {
+      if (values.stream && !values.json) process.stdout.write(values.prompt);
+      const result = await generate(model, values.prompt, {
+        numSamples,
+        maxNewTokens: integerFlag("--max-new-tokens", values["max-new-tokens"], 20),
+        doSample: values["do-sample"],
+        temperature: values.temperature === undefined ? undefined : numberFlag("--temperature", values.temperature, 1),
+        topK: values["top-k"] === undefined ? undefined : numberFlag("--top-k", values["top-k"], 50),
+        topP: values["top-p"] === undefined ? undefined : numberFlag("--top-p", values["top-p"], 1),
+        seed: values.seed === undefined ? undefined : integerFlag("--seed", values.seed, 0),
+        stopAtEos: values["stop-at-eos"],
+        trace,
+        onToken: values.stream && !values.json ? (event) => process.stdout.write(event.text) : undefined,
+      });
+      if (values.json) {
+        process.stdout.write(JSON.stringify(toJson(result)) + "\n");
+      } else if (values.stream) {
+        process.stdout.write("\n");
+      } else {
+        for (const sample of result.samples) process.stdout.write(`${"-".repeat(80)}\n${sample.fullText}\n`);
+      }
+      if (result.ignored.length > 0) {
+        process.stderr.write(`Note: greedy decoding ignores ${result.ignored.join(", ")}; add --do-sample to sample.\n`);
+      }
+    } finally {
+      await model.dispose();
+    }
+  },
+};
+
+/** The JSON shape: promptIds of the (single) prompt, new-token ids and text per sample, steps[step][sample]. */
+function toJson(result: GenerateResult) {
+  return {
+    promptIds: result.promptIds[0],
+    samples: result.samples.map(({ ids, text }) => ({ ids, text })),
+    ...(result.steps.length > 0 ? { steps: result.steps.map((step) => step.map((s) => (s ? stepJson(s) : null))) } : {}),
+  };
+}
+
+function stepJson(s: StepTrace) {
+  return {
+    token: s.token.id,
+    text: s.token.text,
+    prob: s.token.prob,
+    rank: s.token.rank,
+    entropy: s.entropy,
+    top: s.top,
+    ...(s.logits ? { logits: Array.from(s.logits), probs: Array.from(s.probs!) } : {}),
+  };
+}

@@ -1,0 +1,195 @@
+// Autoregressive generation with Hugging Face's `generate` semantics: every prompt is copied
+// `numSamples` times into one left-padded batch; each step feeds only the newest token (the KV
+// cache holds the rest), turns the last logits into a distribution (temperature → top-k → top-p
+// → softmax, or argmax when greedy), draws a token per row, and can record what it saw.
+// Left out: beam search, repetition penalties, stop strings.
+import { END_OF_TEXT_ID } from "./config";
+import { argmax, entropy, rankOf, sampleToken, softmax, topN } from "./distribution";
+import { type KvCache, type Model, positionsFromMask } from "./model";
+import { createRandom, type Random } from "./random";
+import { processLogits } from "./sampling";
+import { type GenerateOptions, type TraceLevel, validateGenerateOptions } from "./generate-options";
+import { TextStream } from "./text-stream";
+
+export type { GenerateOptions, TraceLevel } from "./generate-options";
+
+/** What one sample did at one step. */
+export interface StepTrace {
+  /** The chosen token: its text, its probability under the final distribution, and its rank (0 = most likely). */
+  token: { id: number; text: string; prob: number; rank: number };
+  /** Entropy of the final distribution, in nats (0 = certain; ln 50257 ≈ 10.8 = uniform). */
+  entropy: number;
+  /** The `traceTopN` most likely tokens of the final distribution. */
+  top: { id: number; text: string; prob: number }[];
+  /** With trace `full`: the raw logits (a copy; 201 kB each). */
+  logits?: Float32Array;
+  /** With trace `full`: logits after temperature (sampling only). */
+  afterTemperature?: Float32Array;
+  /** With trace `full`: logits after top-k (sampling only; removed tokens are -Infinity). */
+  afterTopK?: Float32Array;
+  /** With trace `full`: logits after top-p (sampling only). */
+  afterTopP?: Float32Array;
+  /** With trace `full`: the final distribution the token was drawn from (softmax of raw logits when greedy). */
+  probs?: Float32Array;
+}
+
+/** One generated continuation. */
+export interface Sample {
+  /** Index of its prompt in the `prompt` argument. */
+  prompt: number;
+  /** The new token ids (prompt not included). */
+  ids: number[];
+  /** The new text (prompt not included). */
+  text: string;
+  /** The prompt and the new text, as the course prints it. */
+  fullText: string;
+}
+
+export interface GenerateResult {
+  /** The token ids of each prompt (an empty prompt is `<|endoftext|>`). */
+  promptIds: number[][];
+  /** `numSamples` samples per prompt, prompt by prompt. */
+  samples: Sample[];
+  /** `steps[step][sample]`, empty when `trace` is `none`. A finished sample has no entry (undefined). */
+  steps: (StepTrace | undefined)[][];
+  /** True when decoding was greedy (`doSample: false`). */
+  greedy: boolean;
+  /** Options that were given but had no effect (sampling options under greedy decoding). */
+  ignored: string[];
+}
+
+/**
+ * Generates `maxNewTokens` tokens after each prompt, `numSamples` times per prompt.
+ * The same seed gives the same samples; each sample equals what the same prompt gives alone.
+ */
+export async function generate(model: Model, prompt: string | string[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  const prompts = typeof prompt === "string" ? [prompt] : prompt;
+  if (!Array.isArray(prompts) || prompts.length === 0 || prompts.some((p) => typeof p !== "string")) {
+    throw new TypeError(`Expected \`prompt\` to be a string or a non-empty array of strings, got ${JSON.stringify(prompt)}`);
+  }
+  const o = validateGenerateOptions(options);
+  const { tokenizer, config } = model;
+
+  // The batch: each prompt numSamples times, left-padded to the longest.
+  const rows = prompts.flatMap((text) => Array<string>(o.numSamples).fill(text));
+  const batch = tokenizer.encodeBatch(rows);
+  const promptLength = batch.inputIds[0].length;
+  if (promptLength + o.maxNewTokens > config.n_positions) {
+    throw new RangeError(
+      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${o.maxNewTokens}, ${promptLength + o.maxNewTokens} in all, ` +
+        `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
+    );
+  }
+  // One generator per sample, seeded by its index within its prompt, so batching changes nothing.
+  const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, row % o.numSamples)));
+  const streams = rows.map(() => new TextStream(tokenizer));
+  const newIds: number[][] = rows.map(() => []);
+  const finished = rows.map(() => false);
+  const steps: (StepTrace | undefined)[][] = [];
+
+  let inputIds = batch.inputIds;
+  let attentionMask = batch.attentionMask;
+  let positionIds = attentionMask.map(positionsFromMask);
+  let past: KvCache | null = null;
+  for (let step = 0; step < o.maxNewTokens; step++) {
+    if (o.signal?.aborted) throw abortError(o.signal);
+    const { logits, present } = await model.run({ inputIds, attentionMask, positionIds, past });
+    const sequence = inputIds[0].length;
+    const vocab = config.vocab_size;
+    const traces: (StepTrace | undefined)[] = [];
+    const next = rows.map((_, row) => {
+      if (finished[row]) return END_OF_TEXT_ID; // a stopped sample is padded, as in transformers
+      const offset = (row * sequence + sequence - 1) * vocab;
+      const last = logits.subarray(offset, offset + vocab);
+      const { id, trace } = chooseToken(last, o, randoms[row], model);
+      traces[row] = trace;
+      newIds[row].push(id);
+      const piece = streams[row].push(id);
+      if (piece && o.onToken) o.onToken({ sample: row, step, tokenId: id, text: piece });
+      if (o.stopAtEos && id === END_OF_TEXT_ID) finished[row] = true;
+      return id;
+    });
+    if (o.trace !== "none") steps.push(traces);
+    if (finished.every(Boolean)) break;
+    // Feed only the new tokens; the cache remembers the rest.
+    inputIds = next.map((id) => [id]);
+    attentionMask = attentionMask.map((mask) => [...mask, 1]);
+    positionIds = positionIds.map((positions) => [positions[positions.length - 1] + 1]);
+    past = present;
+  }
+
+  const samples = rows.map((text, row) => {
+    const rest = streams[row].flush();
+    if (rest && o.onToken) o.onToken({ sample: row, step: newIds[row].length - 1, tokenId: newIds[row].at(-1)!, text: rest });
+    const promptIds = batch.inputIds[row].filter((_, t) => batch.attentionMask[row][t] === 1);
+    return {
+      prompt: Math.floor(row / o.numSamples),
+      ids: newIds[row],
+      text: streams[row].text,
+      fullText: tokenizer.decode([...promptIds, ...newIds[row]]),
+    };
+  });
+  return {
+    promptIds: prompts.map((_, p) => {
+      const row = p * o.numSamples;
+      return batch.inputIds[row].filter((_, t) => batch.attentionMask[row][t] === 1);
+    }),
+    samples,
+    steps,
+    greedy: !o.doSample,
+    ignored: o.ignored,
+  };
+}
+
+/** Picks one token from one row of logits and, if asked, describes the choice. */
+function chooseToken(
+  logits: Float32Array,
+  o: ReturnType<typeof validateGenerateOptions>,
+  random: Random,
+  model: Model,
+): { id: number; trace?: StepTrace } {
+  if (!o.doSample) {
+    const id = argmax(logits);
+    return { id, trace: o.trace === "none" ? undefined : describeChoice(id, logits, softmax(logits), o.trace, o.traceTopN, model) };
+  }
+  const stages = processLogits(logits, { temperature: o.temperature, topK: o.topK, topP: o.topP });
+  const id = sampleToken(stages.probs, random);
+  if (o.trace === "none") return { id };
+  const trace = describeChoice(id, logits, stages.probs, o.trace, o.traceTopN, model);
+  if (o.trace === "full") {
+    trace.afterTemperature = stages.temperature;
+    trace.afterTopK = stages.topK;
+    trace.afterTopP = stages.topP;
+  }
+  return { id, trace };
+}
+
+function describeChoice(id: number, logits: Float32Array, probs: Float32Array, level: TraceLevel, n: number, model: Model): StepTrace {
+  const text = (token: number) => model.tokenizer.tokenText(token);
+  const trace: StepTrace = {
+    token: { id, text: text(id), prob: probs[id], rank: rankOf(logits, id) },
+    entropy: entropy(probs),
+    top: topN(probs, n).map(({ id: token, prob }) => ({ id: token, text: text(token), prob })),
+  };
+  if (level === "full") {
+    trace.logits = logits.slice();
+    trace.probs = probs;
+  }
+  return trace;
+}
+
+/** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */
+function sampleSeed(seed: number, sample: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(sample + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error("Generation was aborted");
+  error.name = "AbortError";
+  return error;
+}
