@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { DEVICES, type Device } from "../lib/device";
 import { generate, type GenerateResult, type StepTrace, type TraceLevel } from "../lib/generate";
-import { loadModel } from "../lib/model";
+import { loadModelOrDefault } from "../lib/model";
 import { terminalProgress } from "../lib/progress";
 import { type Command, UsageError } from "./command";
 import { integerFlag, numberFlag } from "./flags";
@@ -13,10 +13,12 @@ export const generateCommand: Command = {
   name: "generate",
   summary: "Generate text from a prompt (greedy, or sampled with temperature, top-k, top-p)",
   usage: [
-    "Usage: gpt2-lab generate --model <id|dir> [--prompt <text>] [options]",
+    "Usage: gpt2-lab generate [--model <id|dir>] [--prompt <text>] [options]",
     "",
     "Options:",
-    "  --model <id|dir>        Hub id (gpt2, gpt2-xl, org/name), model folder, or `shakespeare` (built in)",
+    "  --model <id|dir>        Hub id (gpt2, gpt2-xl, org/name), model folder, or `shakespeare` (built in);",
+    "                          default gpt2, or the built-in model when gpt2 is not cached and offline",
+    "  --onnx                  run the repository's own ONNX export instead of converting its weights",
     "  --prompt <text>         the prompt; empty means <|endoftext|> (default: empty)",
     "  --max-new-tokens N      tokens to add (default 20)",
     "  --num-samples N         samples per prompt, run as one batch (default 1)",
@@ -37,6 +39,7 @@ export const generateCommand: Command = {
       args: argv,
       options: {
         model: { type: "string" },
+        onnx: { type: "boolean", default: false },
         prompt: { type: "string", default: "" },
         "max-new-tokens": { type: "string" },
         "num-samples": { type: "string" },
@@ -52,17 +55,18 @@ export const generateCommand: Command = {
         json: { type: "boolean", default: false },
       },
     });
-    if (!values.model) throw new UsageError("--model is required, e.g. --model gpt2 or --model shakespeare");
     if (!DEVICES.includes(values.device as Device)) throw new UsageError(`--device must be one of ${DEVICES.join(", ")}, got \`${values.device}\``);
     const trace = (values.trace ?? "none") as TraceLevel;
     if (!["none", "top", "full"].includes(trace)) throw new UsageError(`--trace must be none, top or full, got \`${trace}\``);
     const numSamples = integerFlag("--num-samples", values["num-samples"], 1);
     if (values.stream && numSamples !== 1) throw new UsageError("--stream prints one sample; drop --num-samples or set it to 1");
 
-    const model = await loadModel(values.model, {
+    const { model, note } = await loadModelOrDefault(values.model, {
       device: values.device as Device,
-      onProgress: process.stderr.isTTY ? terminalProgress() : undefined,
+      onnx: values.onnx,
+      onProgress: terminalProgress(),
     });
+    if (note) process.stderr.write(note + "\n");
     try {
       if (values.stream && !values.json) process.stdout.write(values.prompt);
       const result = await generate(model, values.prompt, {

@@ -1,8 +1,19 @@
 // `gpt2-lab <command>`: dispatches to one file per command, prints help, and turns errors
 // into a one-line message and a non-zero exit code instead of a stack trace.
 import { type Command, UsageError } from "./command";
+import { downloadCommand } from "./download";
+import { generateCommand } from "./generate";
+import { makeModelCommand } from "./make-model";
+import { modelsCommand } from "./models";
+import { tokenizeCommand } from "./tokenize";
 
-const commands: Command[] = [];
+const commands: Command[] = [
+  tokenizeCommand,
+  generateCommand,
+  makeModelCommand,
+  downloadCommand,
+  modelsCommand,
+];
 
 const overview = () =>
   [

@@ -3,12 +3,14 @@
 // the checkpoint to ONNX once (lib/onnx/convert.ts), and opens a session on the chosen device.
 // The decoding loop lives in generate.ts; this file only turns token ids into logits.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { type Gpt2Config, parseConfig } from "./config";
 import { describeModel } from "./describe";
 import { chooseDevice, type Device, executionProviders, type ResolvedDevice } from "./device";
-import { BUILTIN_MODELS, isLocalPath, localModelFiles, type ModelFiles } from "./model-files";
+import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin-models";
+import { type ModelFiles, type OnnxModelFiles, resolveModelFiles } from "./hub";
 import { convertedModelPath } from "./onnx/convert";
 import { loadTokenizer, type Tokenizer } from "./tokenizer";
 import { countParameters } from "./weights";
@@ -20,6 +22,11 @@ export interface LoadModelOptions {
   onProgress?: (event: { file: string; loaded: number; total: number }) => void;
   /** Hub revision (branch, tag or commit). @default "main" */
   revision?: string;
+  /**
+   * Run the repository's own ONNX export (Optimum layout, e.g. onnx/decoder_model_merged.onnx)
+   * instead of converting model.safetensors. @default false
+   */
+  onnx?: boolean;
 }
 
 /** The key/value cache: one key and one value tensor per layer, [batch, heads, length, headDim]. */
@@ -45,15 +52,15 @@ export interface DecoderOutputs {
 }
 
 /** Loads a GPT-2 model: a local Hugging Face style folder, a Hub id such as `gpt2`, or `shakespeare`. */
-export async function loadModel(nameOrDir: string, { device = "auto", onProgress, revision }: LoadModelOptions = {}): Promise<Model> {
+export async function loadModel(nameOrDir: string, { device = "auto", onProgress, revision, onnx = false }: LoadModelOptions = {}): Promise<Model> {
   if (typeof nameOrDir !== "string" || nameOrDir === "") {
     throw new TypeError(`Expected a model name or folder, got \`${String(nameOrDir)}\` (${typeof nameOrDir})`);
   }
   const choice = await chooseDevice(device);
-  const files = await findModelFiles(nameOrDir, { onProgress, revision });
+  const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
   const config = parseConfig(JSON.parse(fs.readFileSync(files.config, "utf8")), files.config);
   const tokenizer = loadTokenizer(files.dir);
-  const onnxPath = files.onnx ?? (await convertedModelPath(files.weights, config));
+  const onnxPath = files.onnx ?? (await convertedModelPath(files.weights!, config));
   const session = await ort.InferenceSession.create(onnxPath, {
     executionProviders: executionProviders(choice.device),
     graphOptimizationLevel: "all",
@@ -61,12 +68,40 @@ export async function loadModel(nameOrDir: string, { device = "auto", onProgress
   return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped);
 }
 
-/** Finds (and for Hub ids, downloads) the files of a model. */
-export async function findModelFiles(nameOrDir: string, options: Pick<LoadModelOptions, "onProgress" | "revision">): Promise<ModelFiles> {
-  if (isLocalPath(nameOrDir)) return localModelFiles(path.resolve(nameOrDir));
-  if (nameOrDir in BUILTIN_MODELS) return localModelFiles(BUILTIN_MODELS[nameOrDir], "builtin");
-  const { resolveModelFiles } = await import("./hub.js");
-  return resolveModelFiles(nameOrDir, options);
+/** Finds (and for Hub ids, downloads) the files of a model: a folder, a Hub id or a built-in name. */
+export async function findModelFiles(
+  nameOrDir: string,
+  { onProgress, revision, onnx = false }: Pick<LoadModelOptions, "onProgress" | "revision" | "onnx">,
+): Promise<ModelFiles | OnnxModelFiles> {
+  const builtin = builtinModelDir(nameOrDir);
+  if (builtin) return resolveModelFiles(builtin, { onnx });
+  return resolveModelFiles(nameOrDir.startsWith("~/") ? path.join(os.homedir(), nameOrDir.slice(2)) : nameOrDir, {
+    onProgress,
+    revision,
+    onnx,
+  });
+}
+
+/** A model, and the one line to show when the built-in model stood in for the default. */
+export interface LoadedModel {
+  model: Model;
+  /** Set when no model was named and the built-in one replaced `gpt2` (offline, not cached). */
+  note?: string;
+}
+
+/**
+ * Loads `name`, or when it is empty or undefined the default model (`gpt2`), falling back to the
+ * built-in `shakespeare` model only if `gpt2` is neither cached nor downloadable. A model that was
+ * asked for by name is never replaced: its failure is thrown.
+ */
+export async function loadModelOrDefault(name: string | undefined, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  if (name) return { model: await loadModel(name, options) };
+  try {
+    return { model: await loadModel(DEFAULT_MODEL, options) };
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+    return { model: await loadModel(FALLBACK_MODEL, options), note: fallbackNote(error) };
+  }
 }
 
 /** A GPT-2 ready to run. Call `dispose` to free its memory. */
@@ -112,6 +147,12 @@ export class Model {
       const empty = () => new ort.Tensor("float32", new Float32Array(0), [batch, n_head, 0, headDim]);
       feeds[`past_key_values.${i}.key`] = past ? past[2 * i] : empty();
       feeds[`past_key_values.${i}.value`] = past ? past[2 * i + 1] : empty();
+    }
+    // Exports made elsewhere differ a little: Optimum's merged decoders add `use_cache_branch`,
+    // older ones have no `position_ids`.
+    if (!this.session.inputNames.includes("position_ids")) delete feeds.position_ids;
+    if (this.session.inputNames.includes("use_cache_branch")) {
+      feeds.use_cache_branch = new ort.Tensor("bool", [past !== null], [1]);
     }
     const out = await this.session.run(feeds);
     const present: KvCache = [];

@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import { configForShape, END_OF_TEXT_ID } from "../lib/config";
 import { makeModel } from "../lib/make-model";
 import { loadModel, type Model, positionsFromMask } from "../lib/model";
+import { convertedModelPath } from "../lib/onnx/convert";
 import { SafetensorsFile, writeSafetensors } from "../lib/safetensors";
 import { referenceLogits } from "./reference/gpt2-reference";
 
@@ -133,6 +134,24 @@ describe("checkpoint variants found on the Hub", () => {
     const [b] = await variant.nextTokenLogits("Hello there");
     assert.equal(maxAbsDiff(a, b), 0);
     await Promise.all([original.dispose(), variant.dispose()]);
+  });
+});
+
+describe("a repository's own ONNX export", () => {
+  test("loads with `onnx: true` and gives the converted model's logits", async () => {
+    const converted = await loadModel(tinyDir, { device: "cpu" });
+    const [expected] = await converted.nextTokenLogits("Hello there");
+    await converted.dispose();
+    // An Optimum-style repository: the export under onnx/, no model.safetensors at all.
+    const dir = copyModel("onnx-export");
+    fs.rmSync(path.join(dir, "model.safetensors"));
+    const onnxPath = await convertedModelPath(path.join(tinyDir, "model.safetensors"), configForShape("tiny"));
+    fs.cpSync(path.dirname(onnxPath), path.join(dir, "onnx"), { recursive: true });
+    const model = await loadModel(dir, { device: "cpu", onnx: true });
+    const [actual] = await model.nextTokenLogits("Hello there");
+    assert.equal(maxAbsDiff(actual, expected), 0);
+    await model.dispose();
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /has no model\.safetensors/);
   });
 });
 

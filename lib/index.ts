@@ -1,0 +1,20 @@
+// gpt2-lab's public API: re-exports only. Notebooks import this (compiled) file; see notebooks/README.md.
+export * from "./config";
+export { loadModel, loadModelOrDefault, findModelFiles, Model, positionsFromMask } from "./model";
+export type { LoadModelOptions, LoadedModel, DecoderInputs, DecoderOutputs, KvCache } from "./model";
+export { chooseDevice, DEVICES, type Device, type DeviceChoice, type ResolvedDevice } from "./device";
+export { generate, type GenerateResult, type Sample, type StepTrace } from "./generate";
+export type { GenerateOptions, TraceLevel, TokenEvent } from "./generate-options";
+export { TextStream } from "./text-stream";
+export { Tokenizer, gpt2Tokenizer, loadTokenizer } from "./tokenizer";
+export type { Encoding, BatchEncoding, Explanation, ExplainedChunk } from "./tokenizer";
+export { softmax, logSoftmax, sampleToken, argmax, entropy, topN, rankOf, type TokenProb } from "./distribution";
+export { applyTemperature, applyTopK, applyTopP, processLogits, validateSamplingOptions } from "./sampling";
+export type { SamplingOptions, SamplingStages } from "./sampling";
+export { createRandom, type Random } from "./random";
+export { makeModel, type MakeModelOptions } from "./make-model";
+export { describeModel } from "./describe";
+export { parameterSpecs, countParameters } from "./weights";
+export { BUILTIN_MODELS, DEFAULT_MODEL, FALLBACK_MODEL } from "./builtin-models";
+export { resolveModelFiles, listCachedModels, hubCacheDir, ModelFilesError, GPT2_SHORT_NAMES } from "./hub";
+export type { ModelFiles, OnnxModelFiles, ResolveOptions, CachedModel, DownloadProgress } from "./hub";
