@@ -125,11 +125,13 @@ export class SafetensorsError extends Error {
 }
 
 function toFloat32(bytes: Uint8Array, dtype: SafetensorsDtype): Float32Array {
+  if (dtype === "F32") {
+    // Every platform Node runs on is little-endian, so the bytes already are the floats.
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(bytes.length / BYTES_PER_ELEMENT[dtype]);
-  if (dtype === "F32") {
-    for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(4 * i, true);
-  } else if (dtype === "F16") {
+  if (dtype === "F16") {
     for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
   } else {
     // bfloat16 is the top half of a float32.
