@@ -104,6 +104,18 @@ export function parseConfig(json: unknown, source: string): Gpt2Config {
   if (activation !== "gelu_new") {
     throw new RangeError(`${source}: activation_function \`${String(activation)}\` is not supported; GPT-2 uses "gelu_new"`);
   }
+  // Variants of GPT-2's attention that transformers supports but GPT-2 checkpoints never use.
+  const unsupported: [string, unknown][] = [
+    ["scale_attn_weights", false],
+    ["scale_attn_by_inverse_layer_idx", true],
+    ["add_cross_attention", true],
+    ["tie_word_embeddings", false],
+  ];
+  for (const [key, value] of unsupported) {
+    if (raw[key] === value) {
+      throw new RangeError(`${source}: \`${key}: ${value}\` is not supported; gpt2-lab runs GPT-2 as released (${key}: ${!value})`);
+    }
+  }
   const eps = raw.layer_norm_epsilon ?? 1e-5;
   if (typeof eps !== "number" || !(eps > 0)) {
     throw new RangeError(`${source}: expected \`layer_norm_epsilon\` to be a positive number, got \`${String(eps)}\``);

