@@ -18,3 +18,5 @@ export { parameterSpecs, countParameters } from "./weights";
 export { BUILTIN_MODELS, DEFAULT_MODEL, FALLBACK_MODEL } from "./builtin-models";
 export { resolveModelFiles, listCachedModels, hubCacheDir, ModelFilesError, GPT2_SHORT_NAMES } from "./hub";
 export type { ModelFiles, OnnxModelFiles, ResolveOptions, CachedModel, DownloadProgress } from "./hub";
+export * from "./plot";
+export { showFigure, showHtml, showProgress, type FileProgress, type ShowFigureOptions, type ShowProgressOptions } from "./display";

@@ -1,0 +1,185 @@
+// Shows figures, HTML and download progress in a tslab notebook. This is the only file that knows about
+// tslab: it is required when a `show*` function is called, so the rest of lib runs outside a kernel.
+// Plotly (the cartesian bundle) is sent inline once per kernel, before the first figure, so plots draw in
+// the classic Notebook, in JupyterLab and in nbconvert's HTML export, offline and after a page reload.
+// Left out: interactive widgets (comms); figures are static HTML + script, animated only by plotly.
+import * as fs from "node:fs";
+import { escapeHtml, type PlotlyFigure } from "./plots/figure";
+
+/** The part of tslab's `Display` that gpt2-lab uses. */
+interface TslabDisplay {
+  html(s: string): void;
+}
+
+interface Tslab {
+  display: TslabDisplay;
+  newDisplay(): TslabDisplay;
+}
+
+/** Progress reported while model files download: bytes of `file` loaded so far, out of `total`. */
+export interface FileProgress {
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+/** Options of {@link showFigure}. */
+export interface ShowFigureOptions {
+  /**
+   * Send the plotly bundle with this figure even if this kernel already sent it, e.g. after clearing
+   * the outputs of the cell that held it.
+   * @default false
+   */
+  includePlotly?: boolean;
+}
+
+const NOT_IN_KERNEL =
+  "is only available inside a tslab notebook kernel (start one with `npm start`); " +
+  "outside a notebook, build the figure and inspect or save it instead";
+
+// Whether this kernel has already sent the plotly bundle. One value per kernel process: each notebook
+// has its own kernel, and a restart starts with a fresh module.
+let plotlySent = false;
+let nextFigureId = 0;
+
+/** Loads tslab lazily; throws a clear error outside a kernel. */
+function tslab(caller: string): Tslab {
+  try {
+    return require("tslab") as Tslab;
+  } catch (error) {
+    throw new Error(`\`${caller}\` ${NOT_IN_KERNEL} (tslab could not be loaded: ${(error as Error).message})`);
+  }
+}
+
+/** Calls `show` and turns tslab's "Not ready" (no cell is executing) into a message that says why. */
+function inKernel(caller: string, show: () => void): void {
+  try {
+    show();
+  } catch (error) {
+    if ((error as Error).message === "Not ready") throw new Error(`\`${caller}\` ${NOT_IN_KERNEL}`);
+    throw error;
+  }
+}
+
+/**
+ * Renders a plotly figure (as built by lib/plots) below the current cell. The first call in a kernel
+ * also sends plotly itself (1.5 MB, inline); later calls send only the figure.
+ */
+export function showFigure(figure: PlotlyFigure, { includePlotly = false }: ShowFigureOptions = {}): void {
+  const { display } = tslab("showFigure");
+  const id = `gpt2-lab-figure-${process.pid}-${nextFigureId++}`;
+  inKernel("showFigure", () => {
+    if (!plotlySent || includePlotly) {
+      display.html(plotlyBundleHtml());
+      plotlySent = true;
+    }
+    display.html(figureHtml(figure, id));
+  });
+}
+
+/** Renders an HTML fragment (e.g. from `tokenProbabilityHtml`) below the current cell. */
+export function showHtml(html: string): void {
+  if (typeof html !== "string") throw new TypeError(`Expected \`html\` to be a string, got ${typeof html}`);
+  const { display } = tslab("showHtml");
+  inKernel("showHtml", () => display.html(html));
+}
+
+/** Options of {@link showProgress}. */
+export interface ShowProgressOptions {
+  /** Heading above the bars. @default "Downloading model files" */
+  title?: string;
+  /** Least time between two redraws, in milliseconds (a finished file is always drawn). @default 250 */
+  intervalMs?: number;
+}
+
+/**
+ * Returns an `onProgress` callback that shows one progress bar per file in a single output, updated in
+ * place (Jupyter's update_display_data). Nothing is shown until the first event, so a model that is
+ * already cached prints nothing. Pass it to `loadModel(name, { onProgress: showProgress() })`.
+ */
+export function showProgress({ title = "Downloading model files", intervalMs = 250 }: ShowProgressOptions = {}): (event: FileProgress) => void {
+  const files = new Map<string, FileProgress>();
+  let output: TslabDisplay | null = null;
+  let lastShown = 0;
+  return (event: FileProgress) => {
+    files.set(event.file, { ...event });
+    const now = Date.now();
+    if (output !== null && now - lastShown < intervalMs && event.loaded < event.total) return;
+    lastShown = now;
+    output ??= tslab("showProgress").newDisplay();
+    const target = output;
+    inKernel("showProgress", () => target.html(progressHtml(title, [...files.values()])));
+  };
+}
+
+/**
+ * The `<script>` that defines `window.Plotly` from the bundled plotly.js, wrapped so that a page's
+ * AMD loader (the classic Notebook's require.js) or CommonJS globals do not capture it.
+ */
+export function plotlyBundleHtml(): string {
+  const source = fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min"), "utf8");
+  // A literal "</script" inside the bundle would end the inline script early.
+  const safe = source.replace(/<\/script/gi, "<\\/script");
+  return (
+    '<script type="text/javascript">\n' +
+    "(function () { var module, exports, define;\n" +
+    safe +
+    "\n}).call(window);\n</script>"
+  );
+}
+
+/**
+ * The `<div>` and `<script>` that draw `figure`. The script finds its div as its previous sibling (or by
+ * id, since the classic Notebook runs output scripts elsewhere before attaching the output), waits for
+ * plotly and for the div to be in the page (drawing anyway after two seconds, for front ends that keep
+ * off-screen outputs detached), and after ten seconds without plotly writes in the div how to get it.
+ */
+export function figureHtml(figure: PlotlyFigure, id: string): string {
+  if (!/^[A-Za-z][\w-]*$/.test(id)) throw new RangeError(`Expected \`id\` to be an HTML id (letters, digits, - and _), got \`${id}\``);
+  const json = scriptSafeJson({ config: { responsive: true, displaylogo: false }, ...figure });
+  const height = typeof figure.layout?.height === "number" ? figure.layout.height : 420;
+  return `<div id="${id}" class="gpt2-lab-figure" style="width:100%;min-height:${height}px"></div>
+<script type="text/javascript">
+(function () {
+  var id = "${id}";
+  var figure = ${json};
+  var script = document.currentScript;
+  var el = script && script.previousElementSibling && script.previousElementSibling.id === id ? script.previousElementSibling : null;
+  var started = Date.now();
+  function draw() {
+    el = el || document.getElementById(id);
+    var waited = Date.now() - started;
+    if (el && window.Plotly && (el.isConnected || waited > 2000)) {
+      window.Plotly.newPlot(el, figure);
+    } else if (waited < 10000) {
+      setTimeout(draw, 50);
+    } else if (el) {
+      el.textContent = "Plotly is not loaded in this page: restart the kernel and run all cells " +
+        "(or call showFigure(figure, { includePlotly: true })).";
+    }
+  }
+  draw();
+})();
+</script>`;
+}
+
+/** HTML for the progress output: one row per file with a bar and megabytes done. */
+export function progressHtml(title: string, files: FileProgress[]): string {
+  const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+  const rows = files.map(({ file, loaded, total }) => {
+    const known = total > 0 && Number.isFinite(total);
+    const bar = known ? `<progress value="${loaded}" max="${total}" style="width:16em"></progress>` : "<progress></progress>";
+    const amount = known ? `${mb(loaded)} / ${mb(total)} MB` : `${mb(loaded)} MB`;
+    return `<tr><td style="text-align:left">${escapeHtml(file)}</td><td>${bar}</td><td style="text-align:right">${amount}</td></tr>`;
+  });
+  return `<div class="gpt2-lab-progress"><b>${escapeHtml(title)}</b><table>${rows.join("")}</table></div>`;
+}
+
+/**
+ * JSON for embedding in a `<script>`: typed arrays become plain arrays, and `<`, U+2028 and U+2029 are
+ * escaped so that no string in the data can close the script or break the JavaScript parse.
+ */
+export function scriptSafeJson(value: unknown): string {
+  const json = JSON.stringify(value, (_key, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as unknown as ArrayLike<number>) : v));
+  return json.replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+}

@@ -1,0 +1,94 @@
+// What a figure is in gpt2-lab: a plain plotly.js figure object ({ data, layout, frames }) that the
+// builders in lib/plots return and lib/display.ts draws; being plain data, tests can inspect it without
+// a browser. Also the small pieces every builder shares: readable token labels and HTML escaping.
+// Left out: plotly's full type definitions (only the fields the builders set are typed).
+
+/** One plotly trace; only the fields gpt2-lab sets are typed, the rest pass through. */
+export interface PlotlyTrace {
+  type: "bar" | "scatter" | "heatmap";
+  name?: string;
+  x?: (number | string)[];
+  y?: (number | string)[];
+  z?: number[][];
+  [key: string]: unknown;
+}
+
+/** A plotly layout; only the fields gpt2-lab reads back are typed. */
+export interface PlotlyLayout {
+  title?: { text: string; [key: string]: unknown };
+  height?: number;
+  shapes?: Record<string, unknown>[];
+  annotations?: Record<string, unknown>[];
+  sliders?: PlotlySlider[];
+  [key: string]: unknown;
+}
+
+/** A slider whose steps animate to named frames. */
+export interface PlotlySlider {
+  active: number;
+  steps: { label: string; method: "animate"; args: unknown[] }[];
+  [key: string]: unknown;
+}
+
+/** A named frame: new values for some traces (by index) and optionally the layout. */
+export interface PlotlyFrame {
+  name: string;
+  data: Partial<PlotlyTrace>[];
+  traces?: number[];
+  layout?: PlotlyLayout;
+}
+
+/** A figure as `Plotly.newPlot(div, figure)` takes it. */
+export interface PlotlyFigure {
+  data: PlotlyTrace[];
+  layout: PlotlyLayout;
+  frames?: PlotlyFrame[];
+}
+
+/** Turns a token id into its text, e.g. `(id) => model.tokenizer.tokenText(id)`. */
+export type TokenTextFn = (id: number) => string;
+
+/**
+ * A token's text made readable on an axis: spaces as `␣`, newlines as `↵`, tabs as `⇥`, other control
+ * characters as `\uXXXX`. GPT-2 tokens often start with a space (" the"), which would be invisible.
+ */
+export function tokenLabel(text: string): string {
+  const visible = text
+    .replace(/ /g, "␣")
+    .replace(/\n/g, "↵")
+    .replace(/\t/g, "⇥")
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return visible === "" ? "∅" : visible;
+}
+
+/**
+ * Axis labels for a list of token ids: {@link tokenLabel} of each text, with ` #id` appended where two
+ * labels would be equal, since plotly merges equal category labels into one bar.
+ */
+export function tokenLabels(ids: readonly number[], tokenText: TokenTextFn): string[] {
+  const labels = ids.map((id) => tokenLabel(tokenText(id)));
+  const counts = new Map<string, number>();
+  for (const label of labels) counts.set(label, (counts.get(label) ?? 0) + 1);
+  return labels.map((label, i) => (counts.get(label)! > 1 ? `${label} #${ids[i]}` : label));
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+}
+
+/** Throws unless `values` is a non-empty list of numbers accepted by `check`. */
+export function assertNumberList(values: unknown, name: string, expected: string, check: (x: number) => boolean): void {
+  if (!Array.isArray(values)) throw new TypeError(`Expected \`${name}\` to be an array of ${expected}, got ${typeof values}`);
+  if (values.length === 0) throw new RangeError(`Expected \`${name}\` to hold at least one value, got an empty array`);
+  for (const x of values) {
+    if (typeof x !== "number") throw new TypeError(`Expected \`${name}\` to hold ${expected}, got \`${String(x)}\` (${typeof x})`);
+    if (!check(x)) throw new RangeError(`Expected \`${name}\` to hold ${expected}, got \`${x}\``);
+  }
+}
+
+/** Throws unless `n` is an integer >= `min`. */
+export function assertInteger(n: unknown, name: string, min: number): void {
+  if (typeof n !== "number") throw new TypeError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(n)}\` (${typeof n})`);
+  if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected \`${name}\` to be an integer >= ${min}, got \`${n}\``);
+}

@@ -1,0 +1,262 @@
+// Runs every notebook as a person would, in a real browser: starts a Jupyter Notebook server on
+// 127.0.0.1 over copies of notebooks/ (under build/ui, so the committed files are never written), opens
+// each notebook in headless Chromium, clicks Cell → Run All, waits for the kernel, and checks that no
+// cell failed and every figure was drawn by plotly; then saves, reloads the page and checks the figures
+// again, and opens the HTML exports from build/notebooks. All requests leave for 127.0.0.1 or file://
+// only, so plotly must come from the page itself. Screenshots go to build/screenshots/.
+// Usage (after scripts/jupyter-env.sh and run-notebooks.py): node test/notebooks/browser-check.mjs [names...]
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const UI_ROOT = path.join(ROOT, "build/ui");
+const EXPORTS = path.join(ROOT, "build/notebooks");
+const SCREENSHOTS = path.join(ROOT, "build/screenshots");
+const CHROMIUM = process.env.GPT2_LAB_CHROMIUM ?? "/usr/bin/chromium";
+const PYTHON = process.env.GPT2_LAB_PYTHON ?? "python3";
+const RUN_TIMEOUT_MS = Number(process.env.GPT2_LAB_NOTEBOOK_TIMEOUT_S ?? 900) * 1000;
+const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** A free TCP port on 127.0.0.1. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Copies notebooks/ to build/ui/notebooks, with build/ui/dist linking to dist/ so `../dist/lib` resolves. */
+function prepareUiRoot(names) {
+  fs.rmSync(UI_ROOT, { recursive: true, force: true });
+  fs.mkdirSync(path.join(UI_ROOT, "notebooks"), { recursive: true });
+  for (const name of names) fs.copyFileSync(path.join(ROOT, "notebooks", name), path.join(UI_ROOT, "notebooks", name));
+  fs.symlinkSync(path.join(ROOT, "dist"), path.join(UI_ROOT, "dist"));
+}
+
+/** Starts `jupyter notebook` and resolves once its API answers. */
+async function startServer(port, token) {
+  const log = fs.openSync(path.join(SCREENSHOTS, "jupyter-server.log"), "w");
+  const server = spawn(
+    PYTHON,
+    [
+      "-m", "notebook", "--no-browser", "--ip=127.0.0.1", `--port=${port}`, `--notebook-dir=${UI_ROOT}`,
+      `--NotebookApp.token=${token}`, "--NotebookNotary.db_file=:memory:", "--NotebookApp.port_retries=0",
+      // CI runs as root; Jupyter refuses that unless told.
+      ...(process.getuid?.() === 0 ? ["--allow-root"] : []),
+    ],
+    // Runtime files (connection files, cookie secret) stay in build/ui instead of ~/.local.
+    { stdio: ["ignore", log, log], env: { ...process.env, JUPYTER_RUNTIME_DIR: path.join(UI_ROOT, "runtime") } },
+  );
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r(undefined), 500))]);
+    if (code !== undefined) throw new Error(`jupyter notebook exited with ${code}; see build/screenshots/jupyter-server.log`);
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/api/status?token=${token}`);
+      if (response.ok) return server;
+    } catch {
+      // not listening yet
+    }
+  }
+  server.kill("SIGTERM");
+  throw new Error("jupyter notebook did not answer within 60 s; see build/screenshots/jupyter-server.log");
+}
+
+/** Shuts down every kernel the server started (before the server itself stops). */
+async function deleteSessions(port, token) {
+  const sessions = await (await fetch(`http://127.0.0.1:${port}/api/sessions?token=${token}`)).json();
+  for (const s of sessions) await fetch(`http://127.0.0.1:${port}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
+}
+
+/** Lets a page reach only this machine's Jupyter server and local files. */
+async function offlineOnly(page) {
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    const local = url.startsWith("file://") || url.startsWith("data:") || /^https?:\/\/127\.0\.0\.1[:/]/.test(url);
+    return local ? route.continue() : route.abort();
+  });
+}
+
+/** Checks every gpt2-lab figure on the page: plotly's SVG is there and holds drawn data traces. */
+async function checkFigures(page, where, screenshotPrefix) {
+  // Figures draw after their script polls for plotly and the div; wait for all of them to settle.
+  await page
+    .waitForFunction(
+      () => [...document.querySelectorAll(".gpt2-lab-figure")].every((el) => el.querySelector(".main-svg") || el.textContent.trim() !== ""),
+      null,
+      { timeout: 30_000 },
+    )
+    .catch(() => undefined);
+  const figures = await page.$$eval(".gpt2-lab-figure", (els) =>
+    els.map((el) => ({
+      id: el.id,
+      svg: el.querySelectorAll(".main-svg").length,
+      traces: Array.isArray(el.data) ? el.data.length : 0,
+      drawn: el.querySelectorAll("g.trace, g.hm").length,
+      message: el.querySelector(".main-svg") ? "" : el.textContent.trim(),
+    })),
+  );
+  const problems = [];
+  for (const f of figures) {
+    if (f.svg === 0) problems.push(`${where}: figure ${f.id} was not drawn${f.message ? ` (${f.message})` : ""}`);
+    else if (f.traces === 0 || f.drawn === 0) problems.push(`${where}: figure ${f.id} has no data traces drawn`);
+  }
+  const handles = await page.$$(".gpt2-lab-figure");
+  for (let i = 0; i < handles.length; i++) {
+    if (figures[i].svg === 0) continue;
+    const file = path.join(SCREENSHOTS, `${screenshotPrefix}-figure-${i + 1}.png`);
+    await handles[i].screenshot({ path: file, timeout: 10_000 }).catch((error) => problems.push(`${where}: no screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
+  }
+  return { figures: figures.length, problems };
+}
+
+/** Moves the first slider of the first figure that has one and checks that the bars changed. */
+async function checkSlider(page, where) {
+  const figure = await page.$(".gpt2-lab-figure:has(.slider-container)");
+  if (!figure) return [];
+  await figure.evaluate((el) => {
+    el.dataset.before = JSON.stringify(el.data[0].y);
+  });
+  const rail = await figure.$(".slider-rail-rect");
+  await rail.scrollIntoViewIfNeeded();
+  const box = await rail.boundingBox();
+  await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+  const changed = await page
+    .waitForFunction((el) => JSON.stringify(el.data[0].y) !== el.dataset.before, figure, { timeout: 5000 })
+    .then(() => true)
+    .catch(() => false);
+  return changed ? [] : [`${where}: clicking the temperature slider did not change the bars`];
+}
+
+/** Outputs that mean a cell failed (tslab prints errors on stderr), and code cells that never ran. */
+async function cellProblems(page, where) {
+  const report = await page.evaluate(() =>
+    Jupyter.notebook.get_cells().flatMap((cell, index) => {
+      if (cell.cell_type !== "code") return [];
+      const problems = [];
+      if (cell.input_prompt_number === null || cell.input_prompt_number === "*" || cell.input_prompt_number === undefined) {
+        problems.push(`cell ${index} did not run (prompt ${cell.input_prompt_number})`);
+      }
+      for (const output of cell.output_area.outputs) {
+        if (output.output_type === "error") problems.push(`cell ${index}: ${output.ename}: ${output.evalue}`);
+        if (output.output_type === "stream" && output.name === "stderr") problems.push(`cell ${index} wrote to stderr:\n${output.text}`);
+      }
+      return problems.length ? [`${problems.join("\n")}\n--- source:\n${cell.get_text()}`] : [];
+    }),
+  );
+  return report.map((r) => `${where}: ${r}`);
+}
+
+async function runInUi(browser, port, token, name) {
+  const stem = name.replace(/\.ipynb$/, "");
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await offlineOnly(page);
+  const url = `http://127.0.0.1:${port}/notebooks/notebooks/${encodeURIComponent(name)}?token=${token}`;
+  await page.goto(url);
+  await page.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.() && Jupyter.notebook.kernel_selector, null, { timeout: 60_000 });
+  // Cell → Run All, through the menu as a person would.
+  await page.click("#celllink");
+  await page.click("#run_all_cells > a");
+  const started = Date.now();
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll(".cell.running").length === 0 &&
+      Jupyter.notebook.kernel_busy === false &&
+      Jupyter.notebook.get_cells().every((c) => c.cell_type !== "code" || (c.input_prompt_number !== null && c.input_prompt_number !== "*")),
+    null,
+    { timeout: RUN_TIMEOUT_MS, polling: 500 },
+  ).catch(() => undefined);
+  const seconds = (Date.now() - started) / 1000;
+  const problems = await cellProblems(page, `${name} (UI)`);
+  const live = await checkFigures(page, `${name} (UI)`, `${stem}-ui`);
+  problems.push(...live.problems, ...(await checkSlider(page, `${name} (UI)`)));
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${stem}-ui.png`) });
+  // Save (Ctrl-S into the build/ui copy), reload: the saved outputs must draw again.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+s");
+  await page.waitForFunction(() => Jupyter.notebook.dirty === false, null, { timeout: 30_000 }).catch(() => undefined);
+  await page.reload();
+  await page.waitForFunction(() => window.Jupyter?.notebook?.get_cells?.().length > 0, null, { timeout: 60_000 });
+  const reloaded = await checkFigures(page, `${name} (reloaded)`, `${stem}-reloaded`);
+  problems.push(...reloaded.problems);
+  if (reloaded.figures !== live.figures) problems.push(`${name} (reloaded): ${reloaded.figures} figures after reload, ${live.figures} before`);
+  await page.close();
+  return { seconds, figures: live.figures, problems };
+}
+
+async function checkExport(browser, name) {
+  const stem = name.replace(/\.ipynb$/, "");
+  const file = path.join(EXPORTS, `${stem}.html`);
+  if (!fs.existsSync(file)) return { figures: 0, problems: [`${stem}.html: missing (run test/notebooks/run-notebooks.py first)`] };
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await offlineOnly(page);
+  await page.goto(`file://${file}`, { waitUntil: "load", timeout: 60_000 });
+  const result = await checkFigures(page, `${stem}.html`, `${stem}-html`);
+  result.problems.push(...(await checkSlider(page, `${stem}.html`)));
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${stem}-html.png`) });
+  await page.close();
+  return result;
+}
+
+async function main() {
+  const requested = process.argv.slice(2);
+  const names = requested.length
+    ? requested.map((n) => path.basename(n))
+    : fs.readdirSync(path.join(ROOT, "notebooks")).filter((n) => n.endsWith(".ipynb")).sort();
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  prepareUiRoot(names);
+  const port = await freePort();
+  const token = randomBytes(16).toString("hex");
+  const server = await startServer(port, token);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS });
+  let passed = 0;
+  let failed = 0;
+  try {
+    for (const name of names) {
+      const source = fs.readFileSync(path.join(ROOT, "notebooks", name), "utf8");
+      const ui = await runInUi(browser, port, token, name);
+      const exported = await checkExport(browser, name);
+      const problems = [...ui.problems, ...exported.problems];
+      if (source.includes("showFigure(") && ui.figures === 0) problems.push(`${name}: calls showFigure but no figure appeared`);
+      if (exported.figures !== ui.figures) problems.push(`${name}: ${ui.figures} figures in the UI, ${exported.figures} in the HTML export`);
+      await deleteSessions(port, token);
+      if (problems.length) {
+        failed++;
+        console.log(`FAIL ${name} (run all: ${ui.seconds.toFixed(1)} s)`);
+        for (const p of problems) console.log(p);
+      } else {
+        passed++;
+        console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload and in the HTML export)`);
+      }
+    }
+  } finally {
+    await browser.close();
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.once("exit", resolve));
+  }
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
