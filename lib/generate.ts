@@ -3,35 +3,15 @@
 // cache holds the rest), turns the last logits into a distribution (temperature → top-k → top-p
 // → softmax, or argmax when greedy), draws a token per row, and can record what it saw.
 // Left out: beam search, repetition penalties, stop strings.
+import { chooseToken, type StepTrace } from "./choose-token";
 import { END_OF_TEXT_ID } from "./config";
-import { argmax, entropy, rankOf, sampleToken, softmax, topN } from "./distribution";
-import { type KvCache, type Model, positionsFromMask } from "./model";
+import { disposeCache, type KvCache, type Model, positionsFromMask } from "./model";
 import { createRandom, type Random } from "./random";
-import { processLogits } from "./sampling";
-import { type GenerateOptions, type TraceLevel, validateGenerateOptions } from "./generate-options";
+import { type GenerateOptions, validateGenerateOptions } from "./generate-options";
 import { TextStream } from "./text-stream";
 
 export type { GenerateOptions, TraceLevel } from "./generate-options";
-
-/** What one sample did at one step. */
-export interface StepTrace {
-  /** The chosen token: its text, its probability under the final distribution, and its rank (0 = most likely). */
-  token: { id: number; text: string; prob: number; rank: number };
-  /** Entropy of the final distribution, in nats (0 = certain; ln 50257 ≈ 10.8 = uniform). */
-  entropy: number;
-  /** The `traceTopN` most likely tokens of the final distribution. */
-  top: { id: number; text: string; prob: number }[];
-  /** With trace `full`: the raw logits (a copy; 201 kB each). */
-  logits?: Float32Array;
-  /** With trace `full`: logits after temperature (sampling only). */
-  afterTemperature?: Float32Array;
-  /** With trace `full`: logits after top-k (sampling only; removed tokens are -Infinity). */
-  afterTopK?: Float32Array;
-  /** With trace `full`: logits after top-p (sampling only). */
-  afterTopP?: Float32Array;
-  /** With trace `full`: the final distribution the token was drawn from (softmax of raw logits when greedy). */
-  probs?: Float32Array;
-}
+export type { StepTrace } from "./choose-token";
 
 /** One generated continuation. */
 export interface Sample {
@@ -86,36 +66,44 @@ export async function generate(model: Model, prompt: string | string[], options:
   const newIds: number[][] = rows.map(() => []);
   const finished = rows.map(() => false);
   const steps: (StepTrace | undefined)[][] = [];
+  const text = (id: number) => tokenizer.tokenText(id);
 
   let inputIds = batch.inputIds;
   let attentionMask = batch.attentionMask;
   let positionIds = attentionMask.map(positionsFromMask);
+  // The cache of the last run; on WebGPU it lives in GPU memory until disposed.
   let past: KvCache | null = null;
-  for (let step = 0; step < o.maxNewTokens; step++) {
-    if (o.signal?.aborted) throw abortError(o.signal);
-    const { logits, present } = await model.run({ inputIds, attentionMask, positionIds, past });
-    const sequence = inputIds[0].length;
-    const vocab = config.vocab_size;
-    const traces: (StepTrace | undefined)[] = [];
-    const next = rows.map((_, row) => {
-      if (finished[row]) return END_OF_TEXT_ID; // a stopped sample is padded, as in transformers
-      const offset = (row * sequence + sequence - 1) * vocab;
-      const last = logits.subarray(offset, offset + vocab);
-      const { id, trace } = chooseToken(last, o, randoms[row], model);
-      traces[row] = trace;
-      newIds[row].push(id);
-      const piece = streams[row].push(id);
-      if (piece && o.onToken) o.onToken({ sample: row, step, tokenId: id, text: piece });
-      if (o.stopAtEos && id === END_OF_TEXT_ID) finished[row] = true;
-      return id;
-    });
-    if (o.trace !== "none") steps.push(traces);
-    if (finished.every(Boolean)) break;
-    // Feed only the new tokens; the cache remembers the rest.
-    inputIds = next.map((id) => [id]);
-    attentionMask = attentionMask.map((mask) => [...mask, 1]);
-    positionIds = positionIds.map((positions) => [positions[positions.length - 1] + 1]);
-    past = present;
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      if (o.signal?.aborted) throw abortError(o.signal);
+      // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
+      const { logits, present } = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
+      disposeCache(past);
+      past = present;
+      const vocab = config.vocab_size;
+      const kept = logits.length / (rows.length * vocab);
+      const traces: (StepTrace | undefined)[] = [];
+      const next = rows.map((_, row) => {
+        if (finished[row]) return END_OF_TEXT_ID; // a stopped sample is padded, as in transformers
+        const offset = (row * kept + kept - 1) * vocab;
+        const last = logits.subarray(offset, offset + vocab);
+        const { id, trace } = chooseToken(last, o, randoms[row], text);
+        traces[row] = trace;
+        newIds[row].push(id);
+        const piece = streams[row].push(id);
+        if (piece && o.onToken) o.onToken({ sample: row, step, tokenId: id, text: piece });
+        if (o.stopAtEos && id === END_OF_TEXT_ID) finished[row] = true;
+        return id;
+      });
+      if (o.trace !== "none") steps.push(traces);
+      if (finished.every(Boolean)) break;
+      // Feed only the new tokens; the cache remembers the rest.
+      inputIds = next.map((id) => [id]);
+      attentionMask = attentionMask.map((mask) => [...mask, 1]);
+      positionIds = positionIds.map((positions) => [positions[positions.length - 1] + 1]);
+    }
+  } finally {
+    disposeCache(past);
   }
 
   const samples = rows.map((text, row) => {
@@ -139,43 +127,6 @@ export async function generate(model: Model, prompt: string | string[], options:
     greedy: !o.doSample,
     ignored: o.ignored,
   };
-}
-
-/** Picks one token from one row of logits and, if asked, describes the choice. */
-function chooseToken(
-  logits: Float32Array,
-  o: ReturnType<typeof validateGenerateOptions>,
-  random: Random,
-  model: Model,
-): { id: number; trace?: StepTrace } {
-  if (!o.doSample) {
-    const id = argmax(logits);
-    return { id, trace: o.trace === "none" ? undefined : describeChoice(id, logits, softmax(logits), o.trace, o.traceTopN, model) };
-  }
-  const stages = processLogits(logits, { temperature: o.temperature, topK: o.topK, topP: o.topP });
-  const id = sampleToken(stages.probs, random);
-  if (o.trace === "none") return { id };
-  const trace = describeChoice(id, logits, stages.probs, o.trace, o.traceTopN, model);
-  if (o.trace === "full") {
-    trace.afterTemperature = stages.temperature;
-    trace.afterTopK = stages.topK;
-    trace.afterTopP = stages.topP;
-  }
-  return { id, trace };
-}
-
-function describeChoice(id: number, logits: Float32Array, probs: Float32Array, level: TraceLevel, n: number, model: Model): StepTrace {
-  const text = (token: number) => model.tokenizer.tokenText(token);
-  const trace: StepTrace = {
-    token: { id, text: text(id), prob: probs[id], rank: rankOf(logits, id) },
-    entropy: entropy(probs),
-    top: topN(probs, n).map(({ id: token, prob }) => ({ id: token, text: text(token), prob })),
-  };
-  if (level === "full") {
-    trace.logits = logits.slice();
-    trace.probs = probs;
-  }
-  return trace;
 }
 
 /** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */

@@ -11,7 +11,8 @@ import { describeModel } from "./describe";
 import { chooseDevice, type Device, executionProviders, type ResolvedDevice } from "./device";
 import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin-models";
 import { type ModelFiles, type OnnxModelFiles, resolveModelFiles } from "./hub";
-import { convertedModelPath } from "./onnx/convert";
+import { convertCheckpoint } from "./onnx/convert";
+import { WEIGHT_DTYPES, type WeightDtype } from "./onnx/gpt2-graph";
 import { loadTokenizer, type Tokenizer } from "./tokenizer";
 import { countParameters } from "./weights";
 
@@ -27,6 +28,15 @@ export interface LoadModelOptions {
    * instead of converting model.safetensors. @default false
    */
   onnx?: boolean;
+  /**
+   * How the converted model stores its weights. `fp32`: as trained. `int8`: every matrix as 8-bit
+   * integers with one scale per output column, multiplied by onnxruntime's DynamicQuantizeMatMul:
+   * about a quarter of the memory and several times faster on the CPU, with logits that differ from
+   * fp32 (see bench/results.md for the measured difference); CPU only, so `auto` then means `cpu`.
+   * `fp16`: float16 weights, activations and cache, for GPUs (the CPU runs it, slowly).
+   * Not for `onnx: true` (the export runs as it is). @default "fp32"
+   */
+  dtype?: WeightDtype;
 }
 
 /** The key/value cache: one key and one value tensor per layer, [batch, heads, length, headDim]. */
@@ -42,30 +52,81 @@ export interface DecoderInputs {
   positionIds: number[][];
   /** The cache from the previous run, or null for the first. */
   past: KvCache | null;
+  /**
+   * Compute logits only for the last this many positions of each row (generation needs just the
+   * last one); 0 or absent computes them for every position. An integer in [0, sequence].
+   */
+  logitsToKeep?: number;
 }
 
 export interface DecoderOutputs {
-  /** [batch, sequence, vocab] */
+  /** [batch, kept, vocab]: kept = `logitsToKeep` when set, else sequence. */
   logits: Float32Array;
   /** The cache extended by this run's positions. */
   present: KvCache;
 }
 
 /** Loads a GPT-2 model: a local Hugging Face style folder, a Hub id such as `gpt2`, or `shakespeare`. */
-export async function loadModel(nameOrDir: string, { device = "auto", onProgress, revision, onnx = false }: LoadModelOptions = {}): Promise<Model> {
+export async function loadModel(
+  nameOrDir: string,
+  { device = "auto", onProgress, revision, onnx = false, dtype = "fp32" }: LoadModelOptions = {},
+): Promise<Model> {
   if (typeof nameOrDir !== "string" || nameOrDir === "") {
     throw new TypeError(`Expected a model name or folder, got \`${String(nameOrDir)}\` (${typeof nameOrDir})`);
   }
-  const choice = await chooseDevice(device);
+  validateDtype(dtype, device, onnx);
+  const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
   const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
   const config = parseConfig(JSON.parse(fs.readFileSync(files.config, "utf8")), files.config);
   const tokenizer = loadTokenizer(files.dir);
-  const onnxPath = files.onnx ?? (await convertedModelPath(files.weights!, config));
-  const session = await ort.InferenceSession.create(onnxPath, {
-    executionProviders: executionProviders(choice.device),
+  // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
+  const onnxPath = files.onnx ?? (await convertCheckpoint(files.weights!, config, { dtype })).decoder;
+  const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, config.n_layer));
+  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype);
+}
+
+/** Checks the `dtype` option against the others; `RangeError` naming the conflict and the fix. */
+function validateDtype(dtype: WeightDtype, device: Device, onnx: boolean): void {
+  if (!WEIGHT_DTYPES.includes(dtype)) {
+    throw new RangeError(`Unknown \`dtype\` \`${String(dtype)}\`; expected one of ${WEIGHT_DTYPES.map((d) => `'${d}'`).join(", ")}`);
+  }
+  if (dtype === "int8" && (device === "cuda" || device === "webgpu")) {
+    throw new RangeError(`\`dtype\` 'int8' runs on the CPU only, got device '${device}'; use device 'cpu' (or 'auto'), or dtype 'fp16' on a GPU`);
+  }
+  if (dtype !== "fp32" && onnx) {
+    throw new RangeError(`\`dtype\` '${dtype}' applies to models converted from model.safetensors; with \`onnx: true\` the export runs as it is, so leave out \`dtype\``);
+  }
+}
+
+/**
+ * onnxruntime settings for decoding: every graph optimization (onnxruntime fuses LayerNorm, gelu
+ * and the attention scale), its default of one intra-op thread per physical core, and worker
+ * threads that sleep rather than spin between operators. On a 2-core machine, sleeping cost 0-4%
+ * (fp32) and up to 15% (int8, batch 1) when the machine was idle, and saved 20-35% when other
+ * processes kept the cores busy (spinning threads then take turns with them); bench/generate.ts
+ * also runs transformers.js with these settings, and uses them for its reference measurements.
+ * On WebGPU the `layers` caches stay in GPU memory between steps (`disposeCache` frees them)
+ * instead of crossing to the CPU and back.
+ */
+export function sessionOptions(device: ResolvedDevice, layers = 0): ort.InferenceSession.SessionOptions {
+  const options: ort.InferenceSession.SessionOptions = {
+    executionProviders: executionProviders(device),
     graphOptimizationLevel: "all",
-  });
-  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped);
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
+  if (device === "webgpu" && layers > 0) {
+    const names = Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();
+    options.preferredOutputLocation = Object.fromEntries(names.map((name) => [name, "gpu-buffer" as const]));
+  }
+  return options;
+}
+
+/**
+ * Frees a cache that lives in GPU memory (WebGPU); a no-op for caches in CPU memory, which the
+ * garbage collector frees. Call it once no run will read the cache again.
+ */
+export function disposeCache(cache: KvCache | null): void {
+  for (const tensor of cache ?? []) if (tensor.location === "gpu-buffer") tensor.dispose();
 }
 
 /** Finds (and for Hub ids, downloads) the files of a model: a folder, a Hub id or a built-in name. */
@@ -122,12 +183,14 @@ export class Model {
     readonly device: ResolvedDevice,
     /** Why faster devices were not used (empty when the fastest one was). */
     readonly skippedDevices: string[],
+    /** How the weights are stored (the `dtype` option). */
+    readonly dtype: WeightDtype = "fp32",
   ) {
     this.parameterCount = countParameters(config);
   }
 
   /** Runs the decoder once. Checks ids and lengths first, so a bad input never reaches the session. */
-  async run({ inputIds, attentionMask, positionIds, past }: DecoderInputs): Promise<DecoderOutputs> {
+  async run({ inputIds, attentionMask, positionIds, past, logitsToKeep = 0 }: DecoderInputs): Promise<DecoderOutputs> {
     const { n_layer, n_head, n_embd, n_positions, vocab_size } = this.config;
     const batch = inputIds.length;
     const sequence = inputIds[0]?.length ?? 0;
@@ -137,6 +200,10 @@ export class Model {
     if (total > n_positions) {
       throw new RangeError(`The sequence is ${total} tokens long but this model's context is ${n_positions}; use a shorter prompt or fewer new tokens`);
     }
+    if (!Number.isInteger(logitsToKeep) || logitsToKeep < 0 || logitsToKeep > sequence) {
+      throw new RangeError(`Expected \`logitsToKeep\` to be an integer in [0, ${sequence}], got \`${logitsToKeep}\``);
+    }
+    const kept = logitsToKeep || sequence;
     const feeds: Record<string, ort.Tensor> = {
       input_ids: int64Tensor(inputIds, sequence, "input_ids", vocab_size),
       attention_mask: int64Tensor(attentionMask, total, "attention_mask", 2),
@@ -144,7 +211,10 @@ export class Model {
     };
     const headDim = n_embd / n_head;
     for (let i = 0; i < n_layer; i++) {
-      const empty = () => new ort.Tensor("float32", new Float32Array(0), [batch, n_head, 0, headDim]);
+      const empty = () =>
+        this.dtype === "fp16"
+          ? new ort.Tensor("float16", new Uint16Array(0), [batch, n_head, 0, headDim])
+          : new ort.Tensor("float32", new Float32Array(0), [batch, n_head, 0, headDim]);
       feeds[`past_key_values.${i}.key`] = past ? past[2 * i] : empty();
       feeds[`past_key_values.${i}.value`] = past ? past[2 * i + 1] : empty();
     }
@@ -154,10 +224,19 @@ export class Model {
     if (this.session.inputNames.includes("use_cache_branch")) {
       feeds.use_cache_branch = new ort.Tensor("bool", [past !== null], [1]);
     }
+    // Our decoder.onnx skips the output head for the other positions; with other exports, slice.
+    const skipsHead = this.session.inputNames.includes("logits_to_keep");
+    if (skipsHead) feeds.logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(BigInt(logitsToKeep)), []);
     const out = await this.session.run(feeds);
     const present: KvCache = [];
     for (let i = 0; i < n_layer; i++) present.push(out[`present.${i}.key`], out[`present.${i}.value`]);
-    return { logits: out.logits.data as Float32Array, present };
+    const logits = out.logits.data as Float32Array;
+    if (skipsHead || kept === sequence) return { logits, present };
+    const rows = new Float32Array(batch * kept * vocab_size);
+    for (let b = 0; b < batch; b++) {
+      rows.set(logits.subarray((b * sequence + sequence - kept) * vocab_size, (b + 1) * sequence * vocab_size), b * kept * vocab_size);
+    }
+    return { logits: rows, present };
   }
 
   /**
@@ -166,7 +245,8 @@ export class Model {
    */
   async forward(inputIds: number[][], attentionMask: number[][] = inputIds.map((row) => row.map(() => 1))): Promise<Float32Array> {
     const positionIds = attentionMask.map(positionsFromMask);
-    const { logits } = await this.run({ inputIds, attentionMask, positionIds, past: null });
+    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null });
+    disposeCache(present);
     return logits;
   }
 
@@ -174,10 +254,11 @@ export class Model {
   async nextTokenLogits(prompts: string | string[]): Promise<Float32Array[]> {
     const list = typeof prompts === "string" ? [prompts] : prompts;
     const { inputIds, attentionMask } = this.tokenizer.encodeBatch(list);
-    const logits = await this.forward(inputIds, attentionMask);
+    const positionIds = attentionMask.map(positionsFromMask);
+    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null, logitsToKeep: 1 });
+    disposeCache(present);
     const vocab = this.config.vocab_size;
-    const length = inputIds[0].length;
-    return list.map((_, b) => logits.slice((b * length + length - 1) * vocab, (b * length + length) * vocab));
+    return list.map((_, b) => logits.slice(b * vocab, (b + 1) * vocab));
   }
 
   /** The module tree in the layout of PyTorch's `print(model)`, with this model's sizes. */

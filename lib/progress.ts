@@ -53,7 +53,7 @@ export function terminalProgress({ stream = process.stderr, fps = 10 }: Terminal
     if (event.file !== current) {
       stop();
       current = event.file;
-      samples = [];
+      samples = [{ time: now, loaded: event.loaded }];
       bar = new SingleBar({
         stream: stream as NodeJS.WriteStream,
         fps,

@@ -1,6 +1,9 @@
-// Turning a GPT-2 checkpoint (model.safetensors) into an ONNX model once and reusing it: the
-// result is cached under a key made of the checkpoint's sha256, the config and the converter's
-// version, so a changed checkpoint, config or graph builder gives a fresh conversion.
+// Turning a GPT-2 checkpoint (model.safetensors) into ONNX once and reusing it: the result is
+// cached under a key made of the checkpoint's sha256, the config, the weight dtype and the
+// converter's version, so a changed checkpoint, config or graph builder gives a fresh conversion.
+// Each conversion holds two graphs over one weights file: model.onnx with Optimum's exact decoder
+// signature (for other runtimes, e.g. transformers.js) and decoder.onnx, which adds
+// `logits_to_keep` so decoding skips the output head for all but the last position.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -8,11 +11,30 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Gpt2Config } from "../config";
 import { openCheckpoint } from "../weights";
-import { buildGpt2Graph } from "./gpt2-graph";
-import { ONNX_FILE, writeOnnxModel } from "./write-model";
+import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
+import { ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "1";
+export const CONVERTER_VERSION = "2";
+/** The graph with the extra `logits_to_keep` input, beside model.onnx. */
+export const DECODER_FILE = "decoder.onnx";
+
+export interface ConvertOptions {
+  /** How the weights are stored: see `Gpt2GraphOptions.dtype`. @default "fp32" */
+  dtype?: WeightDtype;
+  /** The cache folder. @default cacheDir() */
+  root?: string;
+}
+
+/** The files of one conversion. */
+export interface ConvertedModel {
+  /** The folder holding both graphs and model.onnx.data. */
+  dir: string;
+  /** model.onnx: Optimum's decoder signature exactly. */
+  model: string;
+  /** decoder.onnx: the same graph plus the `logits_to_keep` input. */
+  decoder: string;
+}
 
 /** The folder holding gpt2-lab's own cached files (converted models). */
 export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -21,27 +43,36 @@ export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(hfHome, "gpt2-lab");
 }
 
-/**
- * Returns the path of the ONNX model converted from `weightsPath`, converting it first if the
- * cache has none. Safe to call from two processes at once: each writes its own temporary folder
- * and the first to finish wins.
- */
+/** The path of the float32 model.onnx converted from `weightsPath` (see `convertCheckpoint`). */
 export async function convertedModelPath(weightsPath: string, config: Gpt2Config, root = cacheDir()): Promise<string> {
+  return (await convertCheckpoint(weightsPath, config, { root })).model;
+}
+
+/**
+ * Returns the ONNX files converted from `weightsPath`, converting first if the cache has none.
+ * Safe to call from two processes at once: each writes its own temporary folder and the first to
+ * finish wins.
+ */
+export async function convertCheckpoint(weightsPath: string, config: Gpt2Config, { dtype = "fp32", root = cacheDir() }: ConvertOptions = {}): Promise<ConvertedModel> {
   // Opening checks every tensor's name and shape against the config, cached conversion or not.
   const checkpoint = openCheckpoint(weightsPath, config);
   try {
     const sha256 = await checkpointSha256(weightsPath, root);
     const configKey = createHash("sha256").update(JSON.stringify(graphConfig(config))).digest("hex").slice(0, 12);
-    const dir = path.join(root, "onnx", `${sha256}-${configKey}-v${CONVERTER_VERSION}`);
-    const modelPath = path.join(dir, ONNX_FILE);
-    if (fs.existsSync(modelPath)) return modelPath;
+    const dir = path.join(root, "onnx", `${sha256}-${configKey}-${dtype}-v${CONVERTER_VERSION}`);
+    const converted = { dir, model: path.join(dir, ONNX_FILE), decoder: path.join(dir, DECODER_FILE) };
+    if (fs.existsSync(converted.model)) return converted;
     try {
       fs.mkdirSync(path.dirname(dir), { recursive: true });
     } catch (error) {
       throw new Error(`Cannot create the model cache folder ${path.dirname(dir)} (${(error as Error).message}); set GPT2_LAB_CACHE to a writable folder`);
     }
     try {
-      writeOnnxModel(buildGpt2Graph(config, checkpoint), dir, `converter ${CONVERTER_VERSION}`);
+      const graphs = [
+        { file: ONNX_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype }) },
+        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true }) },
+      ];
+      writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOSPC" || code === "EACCES" || code === "EROFS" || code === "EPERM") {
@@ -49,7 +80,7 @@ export async function convertedModelPath(weightsPath: string, config: Gpt2Config
       }
       throw error;
     }
-    return modelPath;
+    return converted;
   } finally {
     checkpoint.close();
   }

@@ -1,7 +1,8 @@
-// Writes a GraphBuilder's graph as model.onnx plus its weights as ONNX external data
+// Writes GraphBuilder graphs as .onnx files plus their weights as ONNX external data
 // (model.onnx.data), one weight at a time, so memory stays near one tensor even for gpt2-xl
-// and no file hits protobuf's 2 GB message limit. Both files are written into a temporary
-// folder that is renamed into place when complete: readers see a whole model or none.
+// and no file hits protobuf's 2 GB message limit. Several graphs over the same weights share
+// one data file. Everything is written into a temporary folder that is renamed into place when
+// complete: readers see a whole model or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
@@ -14,34 +15,47 @@ const OPSET = 17;
 /** Weights start on 64-byte boundaries so onnxruntime can map them without copying. */
 const ALIGNMENT = 64;
 
+/** One .onnx file to write: its name in the folder and its graph. */
+export interface GraphFile {
+  file: string;
+  graph: GraphBuilder;
+}
+
 /**
- * Writes `graph` into the folder `dir` (model.onnx + model.onnx.data). If `dir` already
- * exists when the write completes (another process finished first), that copy is kept.
+ * Writes `graphs` into the folder `dir`, with the weights of the first graph in model.onnx.data;
+ * every other graph must use the same weights. If `dir` already exists when the write completes
+ * (another process finished first), that copy is kept.
  */
-export function writeOnnxModel(graph: GraphBuilder, dir: string, producerVersion: string): void {
+export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersion: string): void {
+  const names = (graph: GraphBuilder) => graph.weights.map((w) => w.name).join("\n");
+  for (const { file, graph } of graphs.slice(1)) {
+    if (names(graph) !== names(graphs[0].graph)) throw new Error(`${file} does not use the same weights as ${graphs[0].file}`);
+  }
   const staging = `${dir}.partial-${process.pid}-${Date.now()}`;
   fs.mkdirSync(staging, { recursive: true });
   try {
-    const initializers = writeExternalData(graph, path.join(staging, DATA_FILE));
-    const model = onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: "gpt2-lab",
-      producerVersion,
-      opsetImport: [{ domain: "", version: OPSET }],
-      graph: {
-        name: "gpt2",
-        node: graph.nodes,
-        input: graph.inputs,
-        output: graph.outputs,
-        initializer: [...graph.constants, ...initializers],
-      },
-    });
-    fs.writeFileSync(path.join(staging, ONNX_FILE), onnx.ModelProto.encode(model).finish());
+    const initializers = writeExternalData(graphs[0].graph, path.join(staging, DATA_FILE));
+    for (const { file, graph } of graphs) {
+      const model = onnx.ModelProto.create({
+        irVersion: 8,
+        producerName: "gpt2-lab",
+        producerVersion,
+        opsetImport: [{ domain: "", version: OPSET }, ...[...graph.domains].map((domain) => ({ domain, version: 1 }))],
+        graph: {
+          name: "gpt2",
+          node: graph.nodes,
+          input: graph.inputs,
+          output: graph.outputs,
+          initializer: [...graph.constants, ...initializers],
+        },
+      });
+      fs.writeFileSync(path.join(staging, file), onnx.ModelProto.encode(model).finish());
+    }
     try {
       fs.renameSync(staging, dir);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || !fs.existsSync(path.join(dir, ONNX_FILE))) throw error;
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || !fs.existsSync(path.join(dir, graphs[0].file))) throw error;
       fs.rmSync(staging, { recursive: true, force: true });
     }
   } catch (error) {
@@ -58,12 +72,14 @@ function writeExternalData(graph: GraphBuilder, dataPath: string): onnx.ITensorP
     let offset = 0;
     for (const ref of graph.weights) {
       const values = ref.read();
+      const expected = ref.shape.reduce((a, b) => a * b, 1);
+      if (values.length !== expected) throw new RangeError(`Weight ${ref.name} has ${values.length} values, expected ${expected} for [${ref.shape}]`);
       const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
       for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done, offset + done);
       initializers.push({
         name: ref.name,
         dims: ref.shape,
-        dataType: onnx.TensorProto.DataType.FLOAT,
+        dataType: ref.dataType ?? onnx.TensorProto.DataType.FLOAT,
         dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
         externalData: [
           { key: "location", value: DATA_FILE },
