@@ -2,6 +2,7 @@
 // (default gpt2-xl, 6.4 GB in fp32). The conversion runs in a child process of its own so its
 // peak resident memory is measured alone. Usage (after `npm run build`):
 //   node dist/bench/convert.js [--shape gpt2-xl] [--dir build/bench/gpt2-xl]
+// The report also goes to bench/convert-<shape>.txt.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -37,13 +38,15 @@ if (values.child) {
   const fp32Bytes = countParameters(config) * 4;
   const result = JSON.parse(execFileSync(process.execPath, [__filename, "--child", "--shape", shape, "--dir", dir], { encoding: "utf8" }));
   const gb = (bytes: number) => (bytes / 1e9).toFixed(2);
-  process.stdout.write(
+  const report =
     [
       `Conversion of a random ${shape} checkpoint (${countParameters(config).toLocaleString("en")} parameters, ${gb(fp32Bytes)} GB in fp32)`,
       `machine: ${os.cpus()[0]?.model ?? "unknown CPU"}, ${os.cpus().length} cores, ${gb(os.totalmem())} GB memory, Node ${process.version}`,
       `time: ${result.seconds.toFixed(1)} s`,
       `peak memory (RSS of the converting process): ${gb(result.maxRssBytes)} GB = ${(result.maxRssBytes / fp32Bytes).toFixed(2)} × the fp32 model size (target < 1.5 ×)`,
       `written: ${gb(result.onnxBytes)} GB (model.onnx + model.onnx.data)`,
-    ].join("\n") + "\n",
-  );
+    ].join("\n") + "\n";
+  process.stdout.write(report);
+  const results = path.join(__dirname, "..", "..", "bench", `convert-${shape}.txt`);
+  fs.writeFileSync(results, `Written by \`node dist/bench/convert.js --shape ${shape}\`.\n\n${report}`);
 }

@@ -182,6 +182,8 @@ export function writeReport(out: string, run: Run): void {
     push("A random model's logits are spread differently from a trained one's; the check to trust for real weights is the same", "comparison on them (`compareLogits` in bench/accuracy.ts).", "");
   }
 
+  push("## GPU", "", "GPU runs are made by the check in bench/gpu/ and kept in [bench/gpu/results.md](gpu/results.md).", "");
+
   fs.writeFileSync(out, lines.join("\n"));
   const json = {
     ...run,
