@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileExists } from "./hub-cache";
 import { ModelFilesError } from "./hub-errors";
+import { SHARD_INDEX_FILE } from "./weights";
 
 /** The files every gpt2-lab model folder needs (with `onnx: true`, all but model.safetensors). */
 export const MODEL_FILES = ["config.json", "tokenizer.json", "model.safetensors"] as const;
@@ -59,6 +60,7 @@ export function localModelFiles(dir: string, onnx: boolean): ModelFiles | OnnxMo
   const needed = onnx ? MODEL_FILES.filter((file) => file !== "model.safetensors") : MODEL_FILES;
   for (const file of needed) {
     if (fileExists(path.join(dir, file)) || (file === "tokenizer.json" && hasSlowTokenizerFiles(dir))) continue;
+    if (file === "model.safetensors" && fileExists(path.join(dir, SHARD_INDEX_FILE))) continue;
     throw new ModelFilesError(
       "missing-file",
       `Model folder ${dir} has no ${file}; a gpt2-lab model folder holds ${MODEL_FILES.join(", ")}, laid out as on the Hub. ` +
@@ -81,7 +83,7 @@ export function modelFilesIn(dir: string, onnx: boolean, origin: Pick<ModelFiles
   const at = (file: string) => (fileExists(path.join(dir, file)) ? path.join(dir, file) : undefined);
   const config = at("config.json");
   const tokenizer = at("tokenizer.json") ?? (hasSlowTokenizerFiles(dir) ? path.join(dir, "vocab.json") : undefined);
-  const weights = at("model.safetensors");
+  const weights = at("model.safetensors") ?? at(SHARD_INDEX_FILE);
   if (!config || !tokenizer) return undefined;
   const common = { dir, config, tokenizer, ...(at("tokenizer_config.json") ? { tokenizerConfig: at("tokenizer_config.json") } : {}), ...origin };
   if (!onnx) return weights ? { ...common, weights } : undefined;

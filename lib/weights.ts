@@ -4,6 +4,8 @@
 // Real checkpoints differ in small ways that `openCheckpoint` hides: a `transformer.` prefix,
 // an explicit `lm_head.weight` (a copy of wte), and `h.{i}.attn.bias` causal-mask buffers (ignored).
 import { type Gpt2Config, innerSize } from "./config";
+import * as fs from "node:fs";
+import * as nodePath from "node:path";
 import { SafetensorsFile } from "./safetensors";
 
 export interface ParameterSpec {
@@ -53,17 +55,31 @@ export interface Checkpoint {
   close(): void;
 }
 
+/** The index Hugging Face writes beside a checkpoint saved in several files. */
+export const SHARD_INDEX_FILE = "model.safetensors.index.json";
+
 /**
- * Opens a model.safetensors and checks that it holds every parameter `config` needs, with the
- * right shapes, before anything is read.
+ * Opens a model.safetensors, or a sharded checkpoint's model.safetensors.index.json, and checks that
+ * it holds every parameter `config` needs, with the right shapes, before anything is read.
  */
 export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
-  const file = SafetensorsFile.open(path);
+  // Which open file holds a tensor: the only one, or the shard the index names.
+  let fileOf: (name: string) => SafetensorsFile | undefined;
+  let closeAll: () => void;
+  if (path.endsWith(".index.json")) {
+    const shards = openShards(path);
+    fileOf = (name) => shards.get(name);
+    closeAll = () => new Set(shards.values()).forEach((file) => file.close());
+  } else {
+    const file = SafetensorsFile.open(path);
+    fileOf = () => file;
+    closeAll = () => file.close();
+  }
   try {
-    const prefix = file.tensors.has("transformer.wte.weight") ? "transformer." : "";
+    const prefix = fileOf("transformer.wte.weight")?.tensors.has("transformer.wte.weight") ? "transformer." : "";
     const missing: string[] = [];
     for (const spec of parameterSpecs(config)) {
-      const info = file.tensors.get(prefix + spec.name);
+      const info = fileOf(prefix + spec.name)?.tensors.get(prefix + spec.name);
       if (!info) {
         missing.push(spec.name);
       } else if (info.shape.join(",") !== spec.shape.join(",")) {
@@ -77,11 +93,46 @@ export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
       throw new RangeError(`${path}: missing GPT-2 tensors ${shown}; is this a GPT-2 checkpoint (GPT2LMHeadModel)?`);
     }
     return {
-      read: (spec) => file.read(prefix + spec.name),
-      close: () => file.close(),
+      read: (spec) => fileOf(prefix + spec.name)!.read(prefix + spec.name),
+      close: closeAll,
     };
   } catch (error) {
-    file.close();
+    closeAll();
     throw error;
   }
+}
+
+/** Opens every shard named by an index's `weight_map`; returns tensor name → its open file. */
+function openShards(indexPath: string): Map<string, SafetensorsFile> {
+  let weightMap: Record<string, string>;
+  try {
+    weightMap = JSON.parse(fs.readFileSync(indexPath, "utf8")).weight_map;
+  } catch (error) {
+    throw new RangeError(`${indexPath}: not a readable safetensors index (${(error as Error).message})`);
+  }
+  if (typeof weightMap !== "object" || weightMap === null) throw new RangeError(`${indexPath}: has no \`weight_map\``);
+  const byFile = new Map<string, SafetensorsFile>();
+  const byName = new Map<string, SafetensorsFile>();
+  try {
+    for (const [name, file] of Object.entries(weightMap)) {
+      const shardPath = nodePath.join(nodePath.dirname(indexPath), nodePath.basename(file));
+      if (!fs.existsSync(shardPath)) {
+        throw new RangeError(`${indexPath} names the shard ${file}, which is missing; download or copy the whole checkpoint`);
+      }
+      if (!byFile.has(file)) byFile.set(file, SafetensorsFile.open(shardPath));
+      byName.set(name, byFile.get(file)!);
+    }
+  } catch (error) {
+    byFile.forEach((file) => file.close());
+    throw error;
+  }
+  return byName;
+}
+
+/** The files a checkpoint is made of: itself, or for a shard index, the index and every shard. */
+export function checkpointFiles(path: string): string[] {
+  if (!path.endsWith(".index.json")) return [path];
+  const weightMap: Record<string, string> = JSON.parse(fs.readFileSync(path, "utf8")).weight_map ?? {};
+  const shards = [...new Set(Object.values(weightMap))].sort();
+  return [path, ...shards.map((file) => nodePath.join(nodePath.dirname(path), nodePath.basename(file)))];
 }

@@ -149,6 +149,31 @@ describe("folders written by other tools", () => {
     await model.dispose();
   });
 
+  test("a checkpoint saved in shards loads through its index, with the same logits", async () => {
+    const dir = copyModel("sharded");
+    fs.rmSync(path.join(dir, "model.safetensors"));
+    const source = SafetensorsFile.open(path.join(tinyDir, "model.safetensors"));
+    const names = [...source.tensors.keys()];
+    const shards = [names.slice(0, 10), names.slice(10)];
+    const weightMap: Record<string, string> = {};
+    shards.forEach((part, i) => {
+      const file = `model-0000${i + 1}-of-00002.safetensors`;
+      const tensors = part.map((name) => ({ name: `transformer.${name}`, shape: source.tensors.get(name)!.shape, data: source.read(name) }));
+      writeSafetensors(path.join(dir, file), tensors);
+      for (const name of part) weightMap[`transformer.${name}`] = file;
+    });
+    source.close();
+    fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }));
+    const original = await loadModel(tinyDir, { device: "cpu" });
+    const sharded = await loadModel(dir, { device: "cpu" });
+    const [a] = await original.nextTokenLogits("Hello there");
+    const [b] = await sharded.nextTokenLogits("Hello there");
+    assert.equal(maxAbsDiff(a, b), 0);
+    await Promise.all([original.dispose(), sharded.dispose()]);
+    fs.rmSync(path.join(dir, "model-00002-of-00002.safetensors"));
+    await assert.rejects(loadModel(dir, { device: "cpu" }), /names the shard model-00002-of-00002\.safetensors, which is missing/);
+  });
+
   test("attention variants GPT-2 never used are refused by name", async () => {
     for (const [key, value] of [["scale_attn_by_inverse_layer_idx", true], ["scale_attn_weights", false], ["tie_word_embeddings", false]] as const) {
       const dir = copyModel(`variant-${key}`);

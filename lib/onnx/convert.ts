@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Gpt2Config } from "../config";
-import { openCheckpoint } from "../weights";
+import { checkpointFiles, openCheckpoint } from "../weights";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { ONNX_FILE, writeOnnxModels } from "./write-model";
 
@@ -97,6 +97,15 @@ function graphConfig(config: Gpt2Config) {
  * and the result remembered by path, size and modification time.
  */
 async function checkpointSha256(weightsPath: string, root: string): Promise<string> {
+  const parts = checkpointFiles(weightsPath);
+  if (parts.length === 1) return fileSha256(weightsPath, root);
+  // A sharded checkpoint: the hash of its files' hashes, index included.
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(await fileSha256(part, root));
+  return hash.digest("hex");
+}
+
+async function fileSha256(weightsPath: string, root: string): Promise<string> {
   const real = fs.realpathSync(weightsPath);
   const base = path.basename(real);
   if (/^[0-9a-f]{64}$/.test(base) && path.basename(path.dirname(real)) === "blobs") return base;
