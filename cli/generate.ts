@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { DEVICES, type Device } from "../lib/device";
 import { generate, type GenerateResult, type StepTrace, type TraceLevel } from "../lib/generate";
 import { loadModelOrDefault } from "../lib/model";
+import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 import { terminalProgress } from "../lib/progress";
 import { type Command, UsageError } from "./command";
 import { integerFlag, numberFlag } from "./flags";
@@ -19,6 +20,8 @@ export const generateCommand: Command = {
     "  --model <id|dir>        Hub id (gpt2, gpt2-xl, org/name), model folder, or `shakespeare` (built in);",
     "                          default gpt2, or the built-in model when gpt2 is not cached and offline",
     "  --onnx                  run the repository's own ONNX export instead of converting its weights",
+    "  --dtype fp32|int8|fp16  how the converted weights are stored: int8 is faster on the CPU but moves",
+    "                          the logits a little; fp16 is for GPUs (default fp32)",
     "  --prompt <text>         the prompt; empty means <|endoftext|> (default: empty)",
     "  --max-new-tokens N      tokens to add (default 20)",
     "  --num-samples N         samples per prompt, run as one batch (default 1)",
@@ -40,6 +43,7 @@ export const generateCommand: Command = {
       options: {
         model: { type: "string" },
         onnx: { type: "boolean", default: false },
+        dtype: { type: "string", default: "fp32" },
         prompt: { type: "string", default: "" },
         "max-new-tokens": { type: "string" },
         "num-samples": { type: "string" },
@@ -64,6 +68,7 @@ export const generateCommand: Command = {
     const { model, note } = await loadModelOrDefault(values.model, {
       device: values.device as Device,
       onnx: values.onnx,
+      dtype: values.dtype as WeightDtype,
       onProgress: terminalProgress(),
     });
     if (note) process.stderr.write(note + "\n");

@@ -1,6 +1,7 @@
 // gpt2-lab's public API: re-exports only. Notebooks import this (compiled) file; see notebooks/README.md.
 export * from "./config";
-export { loadModel, loadModelOrDefault, findModelFiles, Model, positionsFromMask } from "./model";
+export { loadModel, loadModelOrDefault, findModelFiles, Model, positionsFromMask, disposeCache } from "./model";
+export { WEIGHT_DTYPES, type WeightDtype } from "./onnx/gpt2-graph";
 export type { LoadModelOptions, LoadedModel, DecoderInputs, DecoderOutputs, KvCache } from "./model";
 export { chooseDevice, DEVICES, type Device, type DeviceChoice, type ResolvedDevice } from "./device";
 export { generate, type GenerateResult, type Sample, type StepTrace } from "./generate";
