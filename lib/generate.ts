@@ -106,22 +106,24 @@ export async function generate(model: Model, prompt: string | string[], options:
     disposeCache(past);
   }
 
-  const samples = rows.map((text, row) => {
+  // Each prompt's own ids, without the padding the batch added.
+  const promptIds = prompts.map((_, p) => {
+    const row = p * o.numSamples;
+    return batch.inputIds[row].filter((_, t) => batch.attentionMask[row][t] === 1);
+  });
+  const samples = rows.map((_, row) => {
     const rest = streams[row].flush();
     if (rest && o.onToken) o.onToken({ sample: row, step: newIds[row].length - 1, tokenId: newIds[row].at(-1)!, text: rest });
-    const promptIds = batch.inputIds[row].filter((_, t) => batch.attentionMask[row][t] === 1);
+    const prompt = Math.floor(row / o.numSamples);
     return {
-      prompt: Math.floor(row / o.numSamples),
+      prompt,
       ids: newIds[row],
       text: streams[row].text,
-      fullText: tokenizer.decode([...promptIds, ...newIds[row]]),
+      fullText: tokenizer.decode([...promptIds[prompt], ...newIds[row]]),
     };
   });
   return {
-    promptIds: prompts.map((_, p) => {
-      const row = p * o.numSamples;
-      return batch.inputIds[row].filter((_, t) => batch.attentionMask[row][t] === 1);
-    }),
+    promptIds,
     samples,
     steps,
     greedy: !o.doSample,

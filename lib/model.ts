@@ -210,11 +210,11 @@ export class Model {
       position_ids: int64Tensor(positionIds, sequence, "position_ids", n_positions),
     };
     const headDim = n_embd / n_head;
+    const empty = () =>
+      this.dtype === "fp16"
+        ? new ort.Tensor("float16", new Uint16Array(0), [batch, n_head, 0, headDim])
+        : new ort.Tensor("float32", new Float32Array(0), [batch, n_head, 0, headDim]);
     for (let i = 0; i < n_layer; i++) {
-      const empty = () =>
-        this.dtype === "fp16"
-          ? new ort.Tensor("float16", new Uint16Array(0), [batch, n_head, 0, headDim])
-          : new ort.Tensor("float32", new Float32Array(0), [batch, n_head, 0, headDim]);
       feeds[`past_key_values.${i}.key`] = past ? past[2 * i] : empty();
       feeds[`past_key_values.${i}.value`] = past ? past[2 * i + 1] : empty();
     }
@@ -244,21 +244,24 @@ export class Model {
    * left-padded by `attentionMask` (0 = padding); positions count from each row's first token.
    */
   async forward(inputIds: number[][], attentionMask: number[][] = inputIds.map((row) => row.map(() => 1))): Promise<Float32Array> {
-    const positionIds = attentionMask.map(positionsFromMask);
-    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null });
-    disposeCache(present);
-    return logits;
+    return this.runWithoutCache(inputIds, attentionMask, 0);
   }
 
   /** The next-token logits after each prompt: one Float32Array of `vocab_size` per prompt. */
   async nextTokenLogits(prompts: string | string[]): Promise<Float32Array[]> {
     const list = typeof prompts === "string" ? [prompts] : prompts;
     const { inputIds, attentionMask } = this.tokenizer.encodeBatch(list);
-    const positionIds = attentionMask.map(positionsFromMask);
-    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null, logitsToKeep: 1 });
-    disposeCache(present);
+    const logits = await this.runWithoutCache(inputIds, attentionMask, 1);
     const vocab = this.config.vocab_size;
     return list.map((_, b) => logits.slice(b * vocab, (b + 1) * vocab));
+  }
+
+  /** One pass over whole sequences, positions from the mask; the cache it makes is freed. */
+  private async runWithoutCache(inputIds: number[][], attentionMask: number[][], logitsToKeep: number): Promise<Float32Array> {
+    const positionIds = attentionMask.map(positionsFromMask);
+    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null, logitsToKeep });
+    disposeCache(present);
+    return logits;
   }
 
   /** The module tree in the layout of PyTorch's `print(model)`, with this model's sizes. */

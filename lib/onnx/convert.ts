@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Gpt2Config } from "../config";
+import { isWriteFailure } from "../hub-errors";
 import { checkpointFiles, openCheckpoint } from "../weights";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { ONNX_FILE, writeOnnxModels } from "./write-model";
@@ -74,9 +75,8 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
       ];
       writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === "ENOSPC" || code === "EACCES" || code === "EROFS" || code === "EPERM") {
-        throw new Error(`Cannot write the converted model under ${path.dirname(dir)} (${code}); free some space or set GPT2_LAB_CACHE to another folder`);
+      if (isWriteFailure(error)) {
+        throw new Error(`Cannot write the converted model under ${path.dirname(dir)} (${error.code}); free some space or set GPT2_LAB_CACHE to another folder`);
       }
       throw error;
     }
