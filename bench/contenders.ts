@@ -80,18 +80,20 @@ type TjsTokenizer = (texts: string[], options: { padding: boolean }) => { input_
 
 /**
  * transformers.js on `device`, loading onnx/model.onnx (`fp32`), model_fp16.onnx or model_quantized.onnx
- * (`q8`) from `folder`; with `sessionOptions`, those onnxruntime settings instead of its defaults.
+ * (`q8`) from `folder`; with `sessionOptions`, those onnxruntime settings instead of its defaults;
+ * `note` is added to its label.
  */
 export function transformersJs(
   folder: string,
   device: "cpu" | "cuda" | "webgpu",
   dtype: "fp32" | "fp16" | "q8",
   sessionOptions?: Record<string, unknown>,
+  note?: string,
 ): Contender {
   let model: TjsModel | undefined;
   let tokenizer: TjsTokenizer | undefined;
   return {
-    label: `transformers.js ${dtype}${sessionOptions ? " (gpt2-lab's session options)" : ""}`,
+    label: `transformers.js ${dtype}${note ? ` (${note})` : ""}`,
     async load() {
       const tjs = await import("@huggingface/transformers");
       tjs.env.allowRemoteModels = false;

@@ -11,12 +11,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { configForShape, type ShapeName } from "../lib/config";
+import { configForShape, type Gpt2Config, type ShapeName } from "../lib/config";
 import { chooseDevice, type Device } from "../lib/device";
 import { makeModel } from "../lib/make-model";
 import { sessionOptions } from "../lib/model";
 import { convertCheckpoint, type ConvertedModel } from "../lib/onnx/convert";
-import { WEIGHT_DTYPES, type WeightDtype } from "../lib/onnx/gpt2-graph";
+import { buildGpt2Graph, WEIGHT_DTYPES, type WeightDtype } from "../lib/onnx/gpt2-graph";
+import { writeOnnxModels } from "../lib/onnx/write-model";
+import { openCheckpoint } from "../lib/weights";
 import { compareLogits, type LogitsComparison } from "./accuracy";
 import { type Contender, gpt2Lab, transformersJs, transformersJsFolder, type Workload } from "./contenders";
 import { describeMachine, matmulFloor, measureBandwidth, measureMatmuls, median, type Bandwidth, type MatmulFloor } from "./machine";
@@ -55,8 +57,8 @@ export interface Entry {
   contender: Contender;
   dtype: WeightDtype;
   library: "gpt2-lab" | "transformers.js" | "floor";
-  /** Set for transformers.js run with gpt2-lab's onnxruntime settings (not the reference). */
-  variant?: "same-options";
+  /** Set for transformers.js run on gpt2-lab's graph and onnxruntime settings (not the reference). */
+  variant?: "gpt2-lab-graph";
   workload: Workload;
   tokensPerSecond: number[];
   msPerRun: number[];
@@ -120,11 +122,12 @@ async function main(): Promise<void> {
   }
   // The floors, run in the same rounds: a step's matrix products alone.
   if (!args["no-floors"]) for (const dtype of dtypes.filter((d) => d !== "fp16")) contenders.set(`floor:${dtype}`, matmulFloor(config, dtype as "fp32" | "int8", args.work, deviceChoice.device));
-  // transformers.js again with our onnxruntime settings, to tell the settings' share from the loop's.
-  const sameOptions = device === "cpu" && dtypes.includes("fp32");
-  if (sameOptions) {
+  // transformers.js again on gpt2-lab's graph (fused attention, Optimum's signature) with gpt2-lab's
+  // onnxruntime settings: what is left between it and gpt2-lab is the generation loop.
+  if (device === "cpu" && dtypes.includes("fp32")) {
     const { executionProviders: _, ...options } = sessionOptions(device);
-    contenders.set("transformers.js:fp32:same-options", transformersJs(tjsFolders.fp32, device, "fp32", options));
+    const folder = transformersJsFolder(modelDir, fusedGraph(weights, config), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
+    contenders.set("transformers.js:fp32:gpt2-lab-graph", transformersJs(folder, device, "fp32", options, "gpt2-lab's graph and session options"));
   }
   for (const [key, contender] of contenders) {
     log(`loading ${key}`);
@@ -140,8 +143,8 @@ async function main(): Promise<void> {
       }
       const floor = contenders.get(`floor:${dtype}`);
       if (floor && workload.maxNewTokens > 1) list.push({ contender: floor, dtype, library: "floor", workload, tokensPerSecond: [], msPerRun: [] });
-      const same = contenders.get(`transformers.js:${dtype}:same-options`);
-      if (same && workload.maxNewTokens > 1) list.push({ contender: same, dtype, library: "transformers.js", variant: "same-options", workload, tokensPerSecond: [], msPerRun: [] });
+      const same = contenders.get(`transformers.js:${dtype}:gpt2-lab-graph`);
+      if (same && workload.maxNewTokens > 1) list.push({ contender: same, dtype, library: "transformers.js", variant: "gpt2-lab-graph", workload, tokensPerSecond: [], msPerRun: [] });
       return list;
     });
   const groups = [
@@ -182,6 +185,24 @@ async function main(): Promise<void> {
     accuracy,
   });
   log(`wrote ${args.out} and ${args.out.replace(/\.md$/, "")}.json`);
+}
+
+/**
+ * gpt2-lab's float32 graph with Optimum's signature, which transformers.js can load: fused attention,
+ * no `logits_to_keep`. Written once into the work folder (not into gpt2-lab's cache).
+ */
+function fusedGraph(weights: string, config: Gpt2Config): ConvertedModel {
+  const dir = path.resolve(args.work, `${shape}-fused-graph`);
+  const model = path.join(dir, "model.onnx");
+  if (!fs.existsSync(model)) {
+    const checkpoint = openCheckpoint(weights, config);
+    try {
+      writeOnnxModels(dir, [{ file: "model.onnx", graph: buildGpt2Graph(config, checkpoint, { attention: "fused" }) }], "bench");
+    } finally {
+      checkpoint.close();
+    }
+  }
+  return { dir, model, decoder: model };
 }
 
 /** One warm-up run of every entry, then `count` rounds of every entry in order. */

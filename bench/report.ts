@@ -78,11 +78,14 @@ export function writeReport(out: string, run: Run): void {
   push(`(\`gpt2-lab make-model --shape ${run.shape}\`), device \`${run.device.device}\`${run.device.skipped.length ? ` (${run.device.skipped.join("; ")})` : ""}.`, "");
   push("| machine | |", "| --- | --- |", ...Object.entries(run.machine).map(([k, v]) => `| ${k} | ${v} |`), "");
   push(
-    "Both libraries run in one process on the same weights and the same ONNX graph: transformers.js loads our converted",
-    "`model.onnx` (Optimum's decoder signature, which is what it expects: on Node's CPU its default dtype is fp32 and its",
-    "default file `onnx/model.onnx`), and for its `q8` dtype our int8 graph as `onnx/model_quantized.onnx` (its own q8 files on",
-    "the Hub come from Optimum's quantizer and use MatMulInteger; those cannot be fetched here). gpt2-lab runs `decoder.onnx`,",
-    "the same graph plus a `logits_to_keep` input, so decoding skips the output head for all but the last position.",
+    "Both libraries run in one process on the same weights, converted by gpt2-lab. transformers.js loads `model.onnx`, the",
+    "form of Optimum's exports (its decoder signature, attention from standard ONNX operators), which is what it expects: on",
+    "Node's CPU its default dtype is fp32 and its default file `onnx/model.onnx`; for its `q8` dtype it loads our int8 graph",
+    "as `onnx/model_quantized.onnx` (its own q8 files on the Hub come from Optimum's quantizer and use MatMulInteger; those",
+    "cannot be fetched here). gpt2-lab runs `decoder.onnx`: the same weights with one fused MultiHeadAttention operator per",
+    "layer and a `logits_to_keep` input, so decoding skips the output head for all but the last position. The row",
+    "\"transformers.js fp32 (gpt2-lab's graph and session options)\" runs that fused graph (with Optimum's signature) in",
+    "transformers.js, so what separates it from gpt2-lab is the generation loop alone.",
     "transformers.js is given `min_new_tokens` = `max_new_tokens` so that, like gpt2-lab, it never stops early at `<|endoftext|>`.",
     `Each table row is the median of ${run.rounds} rounds after one warm-up; a round runs every row of its table once, in order`,
     "(interleaved A B A B), and each ratio is the median of the per-round ratios, with their range.",

@@ -101,10 +101,10 @@ function validateDtype(dtype: WeightDtype, device: Device, onnx: boolean): void 
 /**
  * onnxruntime settings for decoding: every graph optimization (onnxruntime fuses LayerNorm, gelu
  * and the attention scale), its default of one intra-op thread per physical core, and worker
- * threads that sleep rather than spin between operators. On a 2-core machine, sleeping cost 0-4%
+ * threads that sleep rather than spin between operators. On a 2-core machine, sleeping cost 0-5%
  * (fp32) and up to 15% (int8, batch 1) when the machine was idle, and saved 20-35% when other
  * processes kept the cores busy (spinning threads then take turns with them); bench/generate.ts
- * also runs transformers.js with these settings, and uses them for its reference measurements.
+ * also runs transformers.js on gpt2-lab's graph with these settings, and its floors use them.
  * On WebGPU the `layers` caches stay in GPU memory between steps (`disposeCache` frees them)
  * instead of crossing to the CPU and back.
  */

@@ -35,7 +35,8 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
     await model.dispose();
   });
 
-  test("logits match within 1e-4 for a left-padded batch of two prompts", async () => {
+  // The largest difference from the reference over the real (unpadded) positions of a left-padded batch.
+  async function worstAgainstReference(m: Model): Promise<number> {
     const rows = [
       [END_OF_TEXT_ID, END_OF_TEXT_ID, END_OF_TEXT_ID, 464, 3290, 1110],
       [2215, 1262, 27140, 10128, 11, 345],
@@ -44,20 +45,39 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
       [0, 0, 0, 1, 1, 1],
       [1, 1, 1, 1, 1, 1],
     ];
-    const logits = await model.forward(rows, mask);
+    const logits = await m.forward(rows, mask);
     const cache = new Map<string, Float32Array>();
     const w = (name: string) => cache.get(name) ?? cache.set(name, weights.read(name)).get(name)!;
     let worst = 0;
     rows.forEach((ids, b) => {
-      const expected = referenceLogits(model.config, w, ids, positionsFromMask(mask[b]), mask[b].map(Boolean));
+      const expected = referenceLogits(m.config, w, ids, positionsFromMask(mask[b]), mask[b].map(Boolean));
       ids.forEach((_, t) => {
         if (!mask[b][t]) return; // padding positions produce unused logits
         const offset = (b * ids.length + t) * vocab;
         for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(logits[offset + v] - expected[t][v]));
       });
     });
+    return worst;
+  }
+
+  test("logits match within 1e-4 for a left-padded batch of two prompts", async () => {
+    const worst = await worstAgainstReference(model);
     assert.ok(worst < 1e-4, `max abs difference ${worst}`);
     assert.ok(worst > 0, "float32 and float64 should differ a little; identical output means the reference was bypassed");
+  });
+
+  test("model.onnx, whose attention is standard ONNX operators, matches the reference as well", async () => {
+    // loadModel runs decoder.onnx (fused attention); model.onnx is what other runtimes load.
+    const dir = copyModel("standard-attention");
+    const onnxPath = await convertedModelPath(path.join(tinyDir, "model.safetensors"), configForShape("tiny"));
+    fs.cpSync(path.dirname(onnxPath), path.join(dir, "onnx"), { recursive: true });
+    const standard = await loadModel(dir, { device: "cpu", onnx: true });
+    try {
+      const worst = await worstAgainstReference(standard);
+      assert.ok(worst < 1e-4 && worst > 0, `max abs difference ${worst}`);
+    } finally {
+      await standard.dispose();
+    }
   });
 
   test("a left-padded row gives the same last-token logits as the row alone", async () => {

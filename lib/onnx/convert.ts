@@ -1,9 +1,10 @@
 // Turning a GPT-2 checkpoint (model.safetensors) into ONNX once and reusing it: the result is
 // cached under a key made of the checkpoint's sha256, the config, the weight dtype and the
 // converter's version, so a changed checkpoint, config or graph builder gives a fresh conversion.
-// Each conversion holds two graphs over one weights file: model.onnx with Optimum's exact decoder
-// signature (for other runtimes, e.g. transformers.js) and decoder.onnx, which adds
-// `logits_to_keep` so decoding skips the output head for all but the last position.
+// Each conversion holds two graphs over one weights file: model.onnx, in the form and with the exact
+// decoder signature of Optimum's exports, standard ONNX operators only (for other runtimes, e.g.
+// transformers.js), and decoder.onnx, which gpt2-lab runs: it adds `logits_to_keep`, so decoding
+// skips the output head for all but the last position, and fuses each layer's attention.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -16,8 +17,8 @@ import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "2";
-/** The graph with the extra `logits_to_keep` input, beside model.onnx. */
+export const CONVERTER_VERSION = "3";
+/** The graph gpt2-lab runs (`logits_to_keep`, fused attention), beside model.onnx. */
 export const DECODER_FILE = "decoder.onnx";
 
 export interface ConvertOptions {
@@ -33,7 +34,7 @@ export interface ConvertedModel {
   dir: string;
   /** model.onnx: Optimum's decoder signature exactly. */
   model: string;
-  /** decoder.onnx: the same graph plus the `logits_to_keep` input. */
+  /** decoder.onnx: the same model with a `logits_to_keep` input and fused attention. */
   decoder: string;
 }
 
@@ -71,7 +72,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
     try {
       const graphs = [
         { file: ONNX_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype }) },
-        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true }) },
+        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, attention: "fused" }) },
       ];
       writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
     } catch (error) {

@@ -3,9 +3,11 @@
 // past_key_values.{i}.key|value [batch, heads, past, head_dim]; outputs logits and present.{i}.*.
 // Follows transformers' GPT2Model: pre-LN blocks, fused q|k|v projection, gelu_new, tied lm_head.
 // Written in the forms onnxruntime's optimizer fuses (Gemm with bias on [tokens, d] rows, Pow-based
-// gelu → FastGelu, scaled QKᵀ → FusedMatMul). Options: float16 or 8-bit weights, and an extra
-// `logits_to_keep` input (as transformers' `logits_to_keep`) so decoding computes only the last
-// position's logits. Dropout is left out (inference only).
+// gelu → FastGelu, scaled QKᵀ → FusedMatMul). Attention comes in two forms: standard ONNX operators
+// (the form of Optimum's exports, which any ONNX runtime runs), or one onnxruntime MultiHeadAttention
+// operator per layer (com.microsoft; CPU, CUDA and WebGPU kernels) in place of some 14 small ones.
+// Options: float16 or 8-bit weights, and an extra `logits_to_keep` input (as transformers'
+// `logits_to_keep`) so decoding computes only the last position's logits. Dropout is left out.
 import { onnx } from "onnx-proto";
 import { type Gpt2Config, innerSize } from "../config";
 import type { Checkpoint, ParameterSpec } from "../weights";
@@ -31,13 +33,19 @@ export interface Gpt2GraphOptions {
    * of each row only (0 = all). Off, the graph has exactly Optimum's signature. @default false
    */
   logitsToKeep?: boolean;
+  /**
+   * `standard`: attention from standard ONNX operators, as Optimum exports it. `fused`: one
+   * com.microsoft MultiHeadAttention per layer (onnxruntime only); same results, less time per step.
+   * @default "standard"
+   */
+  attention?: "standard" | "fused";
 }
 
 /** Stands in for -infinity on masked attention scores, as transformers does (finfo(dtype).min). */
 const MASKED_SCORE = { fp32: -3.4028234663852886e38, fp16: -65504 };
 
 /** Describes the whole GPT-2 graph; weights are read from `checkpoint` only when written. */
-export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dtype = "fp32", logitsToKeep = false }: Gpt2GraphOptions = {}): GraphBuilder {
+export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dtype = "fp32", logitsToKeep = false, attention = "standard" }: Gpt2GraphOptions = {}): GraphBuilder {
   const g = new GraphBuilder();
   const d = config.n_embd;
   const heads = config.n_head;
@@ -89,24 +97,69 @@ export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dty
   const positions = g.op1("Gather", [weight("wpe.weight", [config.n_positions, d]), positionIds], { axis: 0 });
   let x = g.op1("Reshape", [g.op1("Add", [tokens, positions]), g.int64([-1, d])]);
 
-  // The mask every layer shares: query i (at absolute index past + i) sees key j when j <= past + i
-  // and key j is not padding. Shape [batch, 1, seq, total], broadcast over heads.
-  const zero = g.int64([0], []);
-  const one = g.int64([1], []);
-  const seqLength = g.op1("Gather", [shapeBS, one], { axis: 0 });
-  const totalLength = g.op1("Gather", [g.op1("Shape", [attentionMask]), one], { axis: 0 });
-  const keyIndex = g.op1("Range", [zero, totalLength, one]); // [total]
-  const queryIndex = g.op1("Range", [g.op1("Sub", [totalLength, seqLength]), totalLength, one]); // [seq]
-  const causal = g.op1("LessOrEqual", [
-    g.op1("Unsqueeze", [keyIndex, g.int64([0])]),
-    g.op1("Unsqueeze", [queryIndex, g.int64([1])]),
-  ]); // [seq, total]
-  const notPadding = g.op1("Unsqueeze", [g.op1("Cast", [attentionMask], { to: DataType.BOOL }), g.int64([1, 2])]);
-  const visible = g.op1("And", [causal, notPadding]); // [batch, 1, seq, total]
-  const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
-  const scale = constant(1 / Math.sqrt(headDim));
-  const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
+  const rowsBSD = g.op1("Concat", [shapeBS, g.int64([d])], { axis: 0 }); // [batch, seq, d]
   const rowsOfD = g.int64([-1, d]);
+  const attend = attention === "fused" ? fusedAttention() : standardAttention();
+
+  // Attention over q|k|v rows [tokens, 3d] with layer i's cache, as standard ONNX operators. The mask
+  // every layer shares: query i (at absolute index past + i) sees key j when j <= past + i and key j
+  // is not padding. Shape [batch, 1, seq, total], broadcast over heads.
+  function standardAttention() {
+    const zero = g.int64([0], []);
+    const one = g.int64([1], []);
+    const seqLength = g.op1("Gather", [shapeBS, one], { axis: 0 });
+    const totalLength = g.op1("Gather", [g.op1("Shape", [attentionMask]), one], { axis: 0 });
+    const keyIndex = g.op1("Range", [zero, totalLength, one]); // [total]
+    const queryIndex = g.op1("Range", [g.op1("Sub", [totalLength, seqLength]), totalLength, one]); // [seq]
+    const causal = g.op1("LessOrEqual", [
+      g.op1("Unsqueeze", [keyIndex, g.int64([0])]),
+      g.op1("Unsqueeze", [queryIndex, g.int64([1])]),
+    ]); // [seq, total]
+    const notPadding = g.op1("Unsqueeze", [g.op1("Cast", [attentionMask], { to: DataType.BOOL }), g.int64([1, 2])]);
+    const visible = g.op1("And", [causal, notPadding]); // [batch, 1, seq, total]
+    const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
+    const scale = constant(1 / Math.sqrt(headDim));
+    const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
+    return (qkv: string, i: number): string => {
+      // Split into heads [batch, heads, seq, headDim]; append this step's keys and values to the cache.
+      const [q, k, v] = g
+        .op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3)
+        .map((t) => g.op1("Transpose", [g.op1("Reshape", [t, splitHeads])], { perm: [0, 2, 1, 3] }));
+      const [pastKey, pastValue] = layerCache(i);
+      const key = g.op1("Concat", [pastKey, k], { axis: 2 }, `present.${i}.key`);
+      const value = g.op1("Concat", [pastValue, v], { axis: 2 }, `present.${i}.value`);
+      // Scaled dot-product attention with the shared mask.
+      const scores = g.op1("Mul", [g.op1("MatMul", [q, g.op1("Transpose", [key], { perm: [0, 1, 3, 2] })]), scale]);
+      const weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
+      return g.op1("Reshape", [g.op1("Transpose", [g.op1("MatMul", [weights, value])], { perm: [0, 2, 1, 3] }), rowsOfD]);
+    };
+  }
+
+  // The same attention as one MultiHeadAttention per layer: q, k and v as [batch, seq, d], the padding
+  // mask as int32 (1 = token, 0 = padding). The operator adds the causal mask itself (unidirectional)
+  // and -10000 (mask_filter_value) to masked scores, whose softmax weight then underflows to 0.
+  function fusedAttention() {
+    const keyPadding = g.op1("Cast", [attentionMask], { to: DataType.INT32 });
+    return (qkv: string, i: number): string => {
+      const [q, k, v] = g.op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3).map((t) => g.op1("Reshape", [t, rowsBSD]));
+      const [pastKey, pastValue] = layerCache(i);
+      const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", pastKey, pastValue], { num_heads: heads, unidirectional: 1 }, [
+        `attention.${i}`,
+        `present.${i}.key`,
+        `present.${i}.value`,
+      ]);
+      return g.op1("Reshape", [attended, rowsOfD]);
+    };
+  }
+
+  // Layer i's cache: past_key_values.i.* in, present.i.* out, [batch, heads, length, headDim].
+  function layerCache(i: number): [string, string] {
+    for (const kv of ["key", "value"]) g.output(`present.${i}.${kv}`, FLOAT, ["batch_size", heads, "total_length", headDim]);
+    return [
+      g.input(`past_key_values.${i}.key`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]),
+      g.input(`past_key_values.${i}.value`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]),
+    ];
+  }
 
   // y = x·W + b on [tokens, in] rows: Gemm (fp32, fp16) or 8-bit weights with the bias fused (int8).
   const linear = (input: string, prefix: string, inSize: number, outSize: number) => {
@@ -123,21 +176,8 @@ export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dty
 
   for (let i = 0; i < config.n_layer; i++) {
     const h = `h.${i}`;
-    // Attention: project to q|k|v, split into heads [batch, heads, seq, headDim].
     const qkv = linear(layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, d, 3 * d);
-    const [q, k, v] = g
-      .op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3)
-      .map((t) => g.op1("Transpose", [g.op1("Reshape", [t, splitHeads])], { perm: [0, 2, 1, 3] }));
-    // The cache: this step's keys and values appended to the past ones along the sequence axis.
-    const pastKey = g.input(`past_key_values.${i}.key`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]);
-    const pastValue = g.input(`past_key_values.${i}.value`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]);
-    const key = g.op1("Concat", [pastKey, k], { axis: 2 }, `present.${i}.key`);
-    const value = g.op1("Concat", [pastValue, v], { axis: 2 }, `present.${i}.value`);
-    for (const name of [key, value]) g.output(name, FLOAT, ["batch_size", heads, "total_length", headDim]);
-    // Scaled dot-product attention with the shared mask.
-    const scores = g.op1("Mul", [g.op1("MatMul", [q, g.op1("Transpose", [key], { perm: [0, 1, 3, 2] })]), scale]);
-    const weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
-    const attended = g.op1("Reshape", [g.op1("Transpose", [g.op1("MatMul", [weights, value])], { perm: [0, 2, 1, 3] }), rowsOfD]);
+    const attended = attend(qkv, i);
     x = g.op1("Add", [x, linear(attended, `${h}.attn.c_proj`, d, d)]);
     // MLP with gelu_new: 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))), in the form onnxruntime fuses.
     const inner = innerSize(config);
@@ -150,7 +190,7 @@ export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dty
 
   // Output head: logits = ln_f(x) · wteᵀ, back in [batch, seq, vocab]; with `logits_to_keep`, only
   // the last positions of each row go through the head (Slice from -keep; -0 = 0 keeps them all).
-  let final = g.op1("Reshape", [layerNorm(x, "ln_f"), g.op1("Concat", [shapeBS, g.int64([d])], { axis: 0 })]);
+  let final = g.op1("Reshape", [layerNorm(x, "ln_f"), rowsBSD]);
   if (keep) {
     const start = g.op1("Neg", [g.op1("Reshape", [keep, g.int64([1])])]);
     final = g.op1("Slice", [final, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
