@@ -4,7 +4,7 @@
 // them alike, and ratios are taken per round. Also measures the machine's floors (memory bandwidth,
 // the step's matrix products alone), load time and peak memory (each in a fresh child process),
 // and the int8 option's effect on logits. Writes a Markdown report and a JSON file.
-// Usage (after `npm run build`): node dist/bench/generate.js [--device cpu|cuda|webgpu]
+// Usage (after `npm run build`): node --expose-gc dist/bench/generate.js [--device cpu|cuda|webgpu]
 //   [--shape gpt2] [--dtypes fp32,int8] [--rounds 5] [--quick] [--out bench/results.md] [--work build/bench]
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
     log("int8 against fp32 logits");
     accuracy = await compareLogits(modelDir, "int8", device);
   }
-  const command = `node dist/bench/generate.js ${process.argv.slice(2).join(" ")}`.trim();
+  const command = ["node", ...process.execArgv, "dist/bench/generate.js", ...process.argv.slice(2)].join(" ");
   writeReport(args.out, {
     command,
     date: new Date().toISOString(),
@@ -205,10 +205,17 @@ function fusedGraph(weights: string, config: Gpt2Config): ConvertedModel {
   return { dir, model, decoder: model };
 }
 
-/** One warm-up run of every entry, then `count` rounds of every entry in order. */
+/**
+ * One warm-up run of every entry, then `count` rounds of every entry. Each round starts one entry
+ * further along (A B C, B C A, ...) so that no contender always runs first, and the garbage collector
+ * runs before each run (with --expose-gc), so that no run pays for another's garbage.
+ */
 async function runRounds(entries: Entry[], count: number): Promise<void> {
+  const collect = (globalThis as { gc?: () => void }).gc ?? (() => {});
   for (let round = -1; round < count; round++) {
-    for (const entry of entries) {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[(i + Math.max(round, 0)) % entries.length];
+      collect();
       const start = performance.now();
       const tokens = await entry.contender.run(entry.workload, round + 1);
       const ms = performance.now() - start;

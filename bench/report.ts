@@ -87,8 +87,9 @@ export function writeReport(out: string, run: Run): void {
     "\"transformers.js fp32 (gpt2-lab's graph and session options)\" runs that fused graph (with Optimum's signature) in",
     "transformers.js, so what separates it from gpt2-lab is the generation loop alone.",
     "transformers.js is given `min_new_tokens` = `max_new_tokens` so that, like gpt2-lab, it never stops early at `<|endoftext|>`.",
-    `Each table row is the median of ${run.rounds} rounds after one warm-up; a round runs every row of its table once, in order`,
-    "(interleaved A B A B), and each ratio is the median of the per-round ratios, with their range.",
+    `Each table row is the median of ${run.rounds} rounds after one warm-up; a round runs every row of its table once, each round`,
+    "starting one row further along (A B C, B C A, ...), with a garbage collection before every run (when node runs with",
+    "--expose-gc, as `npm run bench` does), and each ratio is the median of the per-round ratios, with their range.",
     "",
   );
 

@@ -1,11 +1,13 @@
 // Autoregressive generation with Hugging Face's `generate` semantics: every prompt is copied
-// `numSamples` times into one left-padded batch; each step feeds only the newest token (the KV
-// cache holds the rest), turns the last logits into a distribution (temperature → top-k → top-p
-// → softmax, or argmax when greedy), draws a token per row, and can record what it saw.
+// `numSamples` times into one left-padded batch (the prompt pass runs each prompt once and copies
+// its cache); each step feeds only the newest token (the KV cache holds the rest), turns the last
+// logits into a distribution (temperature → top-k → top-p → softmax, or argmax when greedy), draws
+// a token per row, and can record what it saw.
 // Left out: beam search, repetition penalties, stop strings.
 import { chooseToken, type StepTrace } from "./choose-token";
 import { END_OF_TEXT_ID } from "./config";
-import { disposeCache, type KvCache, type Model, positionsFromMask } from "./model";
+import * as ort from "onnxruntime-node";
+import { type DecoderOutputs, disposeCache, type KvCache, type Model, positionsFromMask } from "./model";
 import { createRandom, type Random } from "./random";
 import { type GenerateOptions, validateGenerateOptions } from "./generate-options";
 import { TextStream } from "./text-stream";
@@ -68,8 +70,11 @@ export async function generate(model: Model, prompt: string | string[], options:
   const steps: (StepTrace | undefined)[][] = [];
   const text = (id: number) => tokenizer.tokenText(id);
 
-  let inputIds = batch.inputIds;
-  let attentionMask = batch.attentionMask;
+  // The prompt pass reads each prompt once: its numSamples copies would compute the same cache and
+  // logits, which are repeated for them. (Not on WebGPU, whose cache stays in GPU memory.)
+  const shared = o.numSamples > 1 && model.device !== "webgpu" ? tokenizer.encodeBatch(prompts) : null;
+  let inputIds = shared?.inputIds ?? batch.inputIds;
+  let attentionMask = shared?.attentionMask ?? batch.attentionMask;
   let positionIds = attentionMask.map(positionsFromMask);
   // The cache of the last run; on WebGPU it lives in GPU memory until disposed.
   let past: KvCache | null = null;
@@ -77,7 +82,12 @@ export async function generate(model: Model, prompt: string | string[], options:
     for (let step = 0; step < o.maxNewTokens; step++) {
       if (o.signal?.aborted) throw abortError(o.signal);
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
-      const { logits, present } = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
+      let { logits, present } = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
+      if (inputIds.length < rows.length) {
+        ({ logits, present } = repeatRows({ logits, present }, inputIds.length, o.numSamples));
+        ({ attentionMask } = batch);
+        positionIds = attentionMask.map(positionsFromMask);
+      }
       disposeCache(past);
       past = present;
       const vocab = config.vocab_size;
@@ -129,6 +139,28 @@ export async function generate(model: Model, prompt: string | string[], options:
     greedy: !o.doSample,
     ignored: o.ignored,
   };
+}
+
+/** Each of the `batch` rows of a decoder run's logits and cache (in CPU memory) repeated `times` times in a row. */
+function repeatRows({ logits, present }: DecoderOutputs, batch: number, times: number): DecoderOutputs {
+  return {
+    logits: repeatBlocks(logits, batch, times),
+    present: present.map((tensor) => {
+      const data = repeatBlocks(tensor.data as Float32Array | Uint16Array, batch, times);
+      return new ort.Tensor(tensor.type as "float32", data as Float32Array, [batch * times, ...tensor.dims.slice(1)]);
+    }),
+  };
+}
+
+/** `data` as `count` equal blocks, each written `times` times in a row. */
+function repeatBlocks<T extends Float32Array | Uint16Array>(data: T, count: number, times: number): T {
+  const size = data.length / count;
+  const out = new (data.constructor as new (length: number) => T)(data.length * times);
+  for (let block = 0; block < count; block++) {
+    const source = data.subarray(block * size, (block + 1) * size);
+    for (let copy = 0; copy < times; copy++) out.set(source, (block * times + copy) * size);
+  }
+  return out;
 }
 
 /** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */

@@ -71,6 +71,15 @@ describe("generate on a tiny random GPT-2", () => {
     }
   });
 
+  test("every greedy sample of a batch equals the prompt decoded alone (the prompt's cache is shared)", async () => {
+    const prompts = ["Hi", "When using LLMs, the model"];
+    const together = await generate(model, prompts, { numSamples: 3, maxNewTokens: 8 });
+    for (const [p, text] of prompts.entries()) {
+      const [alone] = (await generate(model, text, { maxNewTokens: 8 })).samples;
+      for (const sample of together.samples.filter((s) => s.prompt === p)) assert.deepEqual(sample.ids, alone.ids, `prompt ${JSON.stringify(text)}`);
+    }
+  });
+
   test("greedy decoding reports the sampling options it ignored", async () => {
     const result = await generate(model, "Hi", { maxNewTokens: 2, temperature: 0.5, topK: 3 });
     assert.equal(result.greedy, true);
@@ -200,6 +209,17 @@ describe("the decoding loop, on a scripted model", () => {
     assert.deepEqual(calls[1].positionIds, [[1], [2]]);
     assert.deepEqual(calls[2].attentionMask, [[0, 1, 1, 1], [1, 1, 1, 1]]);
     assert.equal(calls.length, 3);
+  });
+
+  test("with numSamples, the prompt pass reads each prompt once and every sample continues from it", async () => {
+    const calls: DecoderInputs[] = [];
+    const model = scriptedModel(({ step }) => 100 + step, calls);
+    const result = await generate(model, ["Hi", "When using"], { numSamples: 3, maxNewTokens: 2 });
+    assert.deepEqual(calls[0].inputIds, [[END_OF_TEXT_ID, 17250], [2215, 1262]]);
+    assert.deepEqual(calls[1].inputIds, Array(6).fill([100]));
+    assert.deepEqual(calls[1].attentionMask, [...Array(3).fill([0, 1, 1]), ...Array(3).fill([1, 1, 1])]);
+    assert.deepEqual(calls[1].positionIds, [...Array(3).fill([1]), ...Array(3).fill([2])]);
+    assert.deepEqual(result.samples.map((s) => s.ids), Array(6).fill([100, 101]));
   });
 });
 

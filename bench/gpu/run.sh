@@ -85,14 +85,14 @@ else
   say "== transformers check skipped: python3 with torch and transformers not found"
 fi
 if [ "$cpu_only" = 0 ]; then
-  step "benchmark webgpu, gpt2 fp32" 150 node "$bench" --device webgpu --shape gpt2 --dtypes fp32 --rounds "$rounds" --work "$models" --out "$OUT/webgpu-gpt2.md"
-  step "benchmark cuda, gpt2 fp32" 60 node "$bench" --device cuda --shape gpt2 --dtypes fp32 --rounds "$rounds" --quick --work "$models" --out "$OUT/cuda-gpt2.md"
+  step "benchmark webgpu, gpt2 fp32" 150 node --expose-gc "$bench" --device webgpu --shape gpt2 --dtypes fp32 --rounds "$rounds" --work "$models" --out "$OUT/webgpu-gpt2.md"
+  step "benchmark cuda, gpt2 fp32" 60 node --expose-gc "$bench" --device cuda --shape gpt2 --dtypes fp32 --rounds "$rounds" --quick --work "$models" --out "$OUT/cuda-gpt2.md"
   say "== waiting for make-model gpt2-xl"
   wait "$xl"
   cat "$work/make-xl.log" >>"$log"
   say "== make-model gpt2-xl: exit $(cat "$work/make-xl.rc" 2>/dev/null || echo '?') (total $(($(date +%s) - started)) s)"
-  step "benchmark webgpu, gpt2-xl fp16" 180 node "$bench" --device webgpu --shape gpt2-xl --dtypes fp16 --rounds "$rounds" --quick --no-footprints --work "$models" --out "$OUT/webgpu-gpt2-xl-fp16.md"
+  step "benchmark webgpu, gpt2-xl fp16" 180 node --expose-gc "$bench" --device webgpu --shape gpt2-xl --dtypes fp16 --rounds "$rounds" --quick --no-footprints --work "$models" --out "$OUT/webgpu-gpt2-xl-fp16.md"
 fi
-step "benchmark cpu, gpt2 fp32 + int8" 150 node "$bench" --device cpu --shape gpt2 --rounds "$rounds" --quick --work "$models" --out "$OUT/cpu-gpt2.md"
+step "benchmark cpu, gpt2 fp32 + int8" 150 node --expose-gc "$bench" --device cpu --shape gpt2 --rounds "$rounds" --quick --work "$models" --out "$OUT/cpu-gpt2.md"
 (cd "$OUT" && ls ./*.json >/dev/null 2>&1 && tar -czf results-json.tar.gz ./*.json && rm -f ./*.json)
 say "== done in $(($(date +%s) - started)) s; results in $OUT: $(ls "$OUT" | tr '\n' ' ')"
