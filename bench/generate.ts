@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   // onnxruntime settings: what is left between it and gpt2-lab is the generation loop.
   if (device === "cpu" && dtypes.includes("fp32")) {
     const { executionProviders: _, ...options } = sessionOptions(device);
-    const folder = transformersJsFolder(modelDir, fusedGraph(weights, config), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
+    const folder = transformersJsFolder(modelDir, fusedGraph(weights, config, converted.fp32!), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
     contenders.set("transformers.js:fp32:gpt2-lab-graph", transformersJs(folder, device, "fp32", options, "gpt2-lab's graph and session options"));
   }
   for (const [key, contender] of contenders) {
@@ -143,8 +143,8 @@ async function main(): Promise<void> {
       }
       const floor = contenders.get(`floor:${dtype}`);
       if (floor && workload.maxNewTokens > 1) list.push({ contender: floor, dtype, library: "floor", workload, tokensPerSecond: [], msPerRun: [] });
-      const same = contenders.get(`transformers.js:${dtype}:gpt2-lab-graph`);
-      if (same && workload.maxNewTokens > 1) list.push({ contender: same, dtype, library: "transformers.js", variant: "gpt2-lab-graph", workload, tokensPerSecond: [], msPerRun: [] });
+      const onOurGraph = contenders.get(`transformers.js:${dtype}:gpt2-lab-graph`);
+      if (onOurGraph && workload.maxNewTokens > 1) list.push({ contender: onOurGraph, dtype, library: "transformers.js", variant: "gpt2-lab-graph", workload, tokensPerSecond: [], msPerRun: [] });
       return list;
     });
   const groups = [
@@ -189,10 +189,11 @@ async function main(): Promise<void> {
 
 /**
  * gpt2-lab's float32 graph with Optimum's signature, which transformers.js can load: fused attention,
- * no `logits_to_keep`. Written once into the work folder (not into gpt2-lab's cache).
+ * no `logits_to_keep`. Written once per conversion `of` (its folder name carries the checkpoint's hash
+ * and the converter's version) into the work folder, not into gpt2-lab's cache.
  */
-function fusedGraph(weights: string, config: Gpt2Config): ConvertedModel {
-  const dir = path.resolve(args.work, `${shape}-fused-graph`);
+function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): ConvertedModel {
+  const dir = path.resolve(args.work, `fused-graph-${path.basename(of.dir)}`);
   const model = path.join(dir, "model.onnx");
   if (!fs.existsSync(model)) {
     const checkpoint = openCheckpoint(weights, config);

@@ -101,16 +101,17 @@ function sampleTopK(
 ): { id: number; trace?: StepTrace } | null {
   const n = logits.length;
   const scaled = temperature === 1 ? logits : new Float32Array(n);
-  const heap = new Float64Array(k);
+  const heapValues = new Float64Array(k);
+  const heapIds = new Int32Array(k);
   let size = 0;
   for (let i = 0; i < n; i++) {
     if (temperature !== 1) scaled[i] = logits[i] / temperature;
     const v = scaled[i]; // read back: rounded to float32, as applyTemperature stores it
     if (v !== v || v === Infinity) return null;
-    if (size < k) siftUp(heap, size++, v);
-    else if (v > heap[0]) replaceRoot(heap, k, v);
+    if (size < k) pushPair(heapValues, heapIds, size++, v, i);
+    else if (v > heapValues[0]) replacePair(heapValues, heapIds, k, v, i);
   }
-  const kth = heap[0];
+  const kth = heapValues[0];
   const ids: number[] = [];
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
@@ -223,31 +224,7 @@ function describeGreedy(logits: Float32Array, n: number, text: (id: number) => s
   };
 }
 
-// A binary min-heap of numbers in heap[0..size).
-function siftUp(heap: Float64Array, at: number, value: number): void {
-  while (at > 0) {
-    const parent = (at - 1) >> 1;
-    if (heap[parent] <= value) break;
-    heap[at] = heap[parent];
-    at = parent;
-  }
-  heap[at] = value;
-}
-
-function replaceRoot(heap: Float64Array, size: number, value: number): void {
-  let at = 0;
-  for (;;) {
-    let child = 2 * at + 1;
-    if (child >= size) break;
-    if (child + 1 < size && heap[child + 1] < heap[child]) child++;
-    if (heap[child] >= value) break;
-    heap[at] = heap[child];
-    at = child;
-  }
-  heap[at] = value;
-}
-
-// The same heap with an id beside each value.
+// A binary min-heap of values in values[0..size), each with an id beside it in ids.
 function pushPair(values: Float64Array, ids: Int32Array, at: number, value: number, id: number): void {
   while (at > 0) {
     const parent = (at - 1) >> 1;

@@ -5,9 +5,9 @@
 // Follows huggingface_hub's http_get; hashing reads the finished file back rather than the stream.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import { fileSha256 } from "./file-io";
 import { cacheWriteError, ModelFilesError } from "./hub-errors";
 import { type HubConnection, type HubTarget, httpError, hubFetch, revisionText } from "./hub-http";
 
@@ -170,9 +170,7 @@ async function verify(incomplete: string, { size, sha256, target, url }: Downloa
   if (actualSize !== size) {
     problem = `it has ${actualSize} bytes, but the Hub announced ${size}`;
   } else if (sha256) {
-    const hash = createHash("sha256");
-    for await (const chunk of fs.createReadStream(incomplete, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
-    const actual = hash.digest("hex");
+    const actual = await fileSha256(incomplete);
     if (actual !== sha256) problem = `its sha256 is ${actual}, but the Hub announced ${sha256} (X-Linked-Etag)`;
   }
   if (!problem) return;

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { getHFHubCachePath, getRepoFolderName } from "@huggingface/hub";
+import { writeFileAtomically } from "./file-io";
 import { cacheWriteError } from "./hub-errors";
 
 /** The cache folder: `$HF_HUB_CACHE`, else `$HF_HOME/hub`, else `~/.cache/huggingface/hub`. */
@@ -63,9 +64,7 @@ export function writeRef(cache: RepoCache, revision: string, commit: string): vo
   const file = cache.refPath(revision);
   try {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.${randomUUID()}.tmp`;
-    fs.writeFileSync(temp, commit);
-    fs.renameSync(temp, file);
+    writeFileAtomically(file, commit);
   } catch (error) {
     throw cacheWriteError(error, path.dirname(file), `the revision \`${revision}\` of ${cache.repo}`);
   }

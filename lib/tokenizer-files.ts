@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { END_OF_TEXT, END_OF_TEXT_ID, GPT2_CONTEXT, GPT2_VOCAB_SIZE } from "./config";
+import { writeFileAtomically } from "./file-io";
 
 /** The byte-level settings GPT-2 uses, as serialized by Hugging Face `tokenizers`. */
 export interface ByteLevelJson {
@@ -100,8 +101,8 @@ export function writeTokenizerFiles(dir: string): void {
     throw new TypeError(`Expected \`dir\` to be a non-empty path string, got \`${String(dir)}\` (${typeof dir})`);
   }
   fs.mkdirSync(dir, { recursive: true });
-  writeAtomically(path.join(dir, "tokenizer.json"), JSON.stringify(buildGpt2TokenizerJson()) + "\n");
-  writeAtomically(path.join(dir, "tokenizer_config.json"), JSON.stringify(gpt2TokenizerConfig(), null, 2) + "\n");
+  writeFileAtomically(path.join(dir, "tokenizer.json"), JSON.stringify(buildGpt2TokenizerJson()) + "\n");
+  writeFileAtomically(path.join(dir, "tokenizer_config.json"), JSON.stringify(gpt2TokenizerConfig(), null, 2) + "\n");
 }
 
 /**
@@ -189,16 +190,6 @@ function readMerges(file = encoderFile("vocab.bpe")): string[] {
   return merges;
 }
 
-function writeAtomically(file: string, text: string): void {
-  const partial = `${file}.partial-${process.pid}`;
-  try {
-    fs.writeFileSync(partial, text);
-    fs.renameSync(partial, file);
-  } catch (error) {
-    fs.rmSync(partial, { force: true });
-    throw error;
-  }
-}
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {

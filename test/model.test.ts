@@ -22,6 +22,24 @@ function copyModel(name: string): string {
   return dir;
 }
 
+/** A copy of the tiny model with its converted ONNX files under onnx/, as Optimum-style repositories have them. */
+async function copyWithOnnxExport(name: string): Promise<string> {
+  const dir = copyModel(name);
+  const onnxPath = await convertedModelPath(path.join(tinyDir, "model.safetensors"), configForShape("tiny"));
+  fs.cpSync(path.dirname(onnxPath), path.join(dir, "onnx"), { recursive: true });
+  return dir;
+}
+
+/** The largest difference between the next-token logits of the model in `dir` and of the tiny model it was made from. */
+async function differenceFromTiny(dir: string, options: { onnx?: boolean } = {}): Promise<number> {
+  const original = await loadModel(tinyDir, { device: "cpu" });
+  const variant = await loadModel(dir, { device: "cpu", ...options });
+  const [a] = await original.nextTokenLogits("Hello there");
+  const [b] = await variant.nextTokenLogits("Hello there");
+  await Promise.all([original.dispose(), variant.dispose()]);
+  return maxAbsDiff(a, b);
+}
+
 describe("the ONNX GPT-2 against an independent float64 reference", () => {
   let model: Model;
   let weights: SafetensorsFile;
@@ -68,9 +86,7 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
 
   test("model.onnx, whose attention is standard ONNX operators, matches the reference as well", async () => {
     // loadModel runs decoder.onnx (fused attention); model.onnx is what other runtimes load.
-    const dir = copyModel("standard-attention");
-    const onnxPath = await convertedModelPath(path.join(tinyDir, "model.safetensors"), configForShape("tiny"));
-    fs.cpSync(path.dirname(onnxPath), path.join(dir, "onnx"), { recursive: true });
+    const dir = await copyWithOnnxExport("standard-attention");
     const standard = await loadModel(dir, { device: "cpu", onnx: true });
     try {
       const worst = await worstAgainstReference(standard);
@@ -148,12 +164,7 @@ describe("checkpoint variants found on the Hub", () => {
     }
     source.close();
     writeSafetensors(path.join(dir, "model.safetensors"), tensors);
-    const original = await loadModel(tinyDir, { device: "cpu" });
-    const variant = await loadModel(dir, { device: "cpu" });
-    const [a] = await original.nextTokenLogits("Hello there");
-    const [b] = await variant.nextTokenLogits("Hello there");
-    assert.equal(maxAbsDiff(a, b), 0);
-    await Promise.all([original.dispose(), variant.dispose()]);
+    assert.equal(await differenceFromTiny(dir), 0);
   });
 });
 
@@ -184,12 +195,7 @@ describe("folders written by other tools", () => {
     });
     source.close();
     fs.writeFileSync(path.join(dir, "model.safetensors.index.json"), JSON.stringify({ metadata: {}, weight_map: weightMap }));
-    const original = await loadModel(tinyDir, { device: "cpu" });
-    const sharded = await loadModel(dir, { device: "cpu" });
-    const [a] = await original.nextTokenLogits("Hello there");
-    const [b] = await sharded.nextTokenLogits("Hello there");
-    assert.equal(maxAbsDiff(a, b), 0);
-    await Promise.all([original.dispose(), sharded.dispose()]);
+    assert.equal(await differenceFromTiny(dir), 0);
     fs.rmSync(path.join(dir, "model-00002-of-00002.safetensors"));
     await assert.rejects(loadModel(dir, { device: "cpu" }), /names the shard model-00002-of-00002\.safetensors, which is missing/);
   });
@@ -208,18 +214,10 @@ describe("folders written by other tools", () => {
 
 describe("a repository's own ONNX export", () => {
   test("loads with `onnx: true` and gives the converted model's logits", async () => {
-    const converted = await loadModel(tinyDir, { device: "cpu" });
-    const [expected] = await converted.nextTokenLogits("Hello there");
-    await converted.dispose();
     // An Optimum-style repository: the export under onnx/, no model.safetensors at all.
-    const dir = copyModel("onnx-export");
+    const dir = await copyWithOnnxExport("onnx-export");
     fs.rmSync(path.join(dir, "model.safetensors"));
-    const onnxPath = await convertedModelPath(path.join(tinyDir, "model.safetensors"), configForShape("tiny"));
-    fs.cpSync(path.dirname(onnxPath), path.join(dir, "onnx"), { recursive: true });
-    const model = await loadModel(dir, { device: "cpu", onnx: true });
-    const [actual] = await model.nextTokenLogits("Hello there");
-    assert.equal(maxAbsDiff(actual, expected), 0);
-    await model.dispose();
+    assert.equal(await differenceFromTiny(dir, { onnx: true }), 0);
     await assert.rejects(loadModel(dir, { device: "cpu" }), /has no model\.safetensors/);
   });
 });

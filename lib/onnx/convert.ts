@@ -11,6 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Gpt2Config } from "../config";
+import { fileSha256, writeFileAtomically } from "../file-io";
 import { isWriteFailure } from "../hub-errors";
 import { checkpointFiles, openCheckpoint } from "../weights";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
@@ -99,14 +100,15 @@ function graphConfig(config: Gpt2Config) {
  */
 async function checkpointSha256(weightsPath: string, root: string): Promise<string> {
   const parts = checkpointFiles(weightsPath);
-  if (parts.length === 1) return fileSha256(weightsPath, root);
+  if (parts.length === 1) return memoizedSha256(weightsPath, root);
   // A sharded checkpoint: the hash of its files' hashes, index included.
   const hash = createHash("sha256");
-  for (const part of parts) hash.update(await fileSha256(part, root));
+  for (const part of parts) hash.update(await memoizedSha256(part, root));
   return hash.digest("hex");
 }
 
-async function fileSha256(weightsPath: string, root: string): Promise<string> {
+/** One file's sha256: the blob name in a Hub cache, else hashed once and remembered under `root`. */
+async function memoizedSha256(weightsPath: string, root: string): Promise<string> {
   const real = fs.realpathSync(weightsPath);
   const base = path.basename(real);
   if (/^[0-9a-f]{64}$/.test(base) && path.basename(path.dirname(real)) === "blobs") return base;
@@ -118,14 +120,10 @@ async function fileSha256(weightsPath: string, root: string): Promise<string> {
   } catch {
     // No memo yet, or an unreadable one: hash the file.
   }
-  const hash = createHash("sha256");
-  for await (const chunk of fs.createReadStream(real)) hash.update(chunk as Buffer);
-  const sha256 = hash.digest("hex");
+  const sha256 = await fileSha256(real);
   try {
     fs.mkdirSync(path.dirname(memoPath), { recursive: true });
-    const partial = `${memoPath}.partial-${process.pid}`;
-    fs.writeFileSync(partial, JSON.stringify({ path: real, size: stat.size, mtimeMs: stat.mtimeMs, sha256 }));
-    fs.renameSync(partial, memoPath);
+    writeFileAtomically(memoPath, JSON.stringify({ path: real, size: stat.size, mtimeMs: stat.mtimeMs, sha256 }));
   } catch {
     // The memo only saves time; a read-only cache still converts correctly.
   }

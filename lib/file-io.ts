@@ -1,0 +1,23 @@
+// Two file operations several parts of the library need: writing a small file so that readers see
+// either the old contents or the new, never half of them, and hashing a file of any size.
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+
+/** Writes `text` to a temporary file beside `file`, then renames it into place; no partial file is left on failure. */
+export function writeFileAtomically(file: string, text: string): void {
+  const partial = `${file}.partial-${process.pid}`;
+  try {
+    fs.writeFileSync(partial, text);
+    fs.renameSync(partial, file);
+  } catch (error) {
+    fs.rmSync(partial, { force: true });
+    throw error;
+  }
+}
+
+/** The sha256 of a file's bytes, in hex, read in 1 MiB chunks. */
+export async function fileSha256(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
