@@ -15,6 +15,11 @@ def fence(text):
     return "```text\n" + text.rstrip("\n") + "\n```"
 
 
+def fenced_blocks(texts):
+    """Card lines for a run of texts: each in its own code block, followed by a blank line."""
+    return [line for text in texts for line in (fence(text), "")]
+
+
 def card(r):
     m, t, e, d = r["model"], r["training"], r["evaluation"], r["data"]
     h = t["hyperparameters"]
@@ -103,8 +108,7 @@ def card(r):
         f"{len(r['greedy'][0]['new_ids'])} new tokens, always the most likely one:",
         "",
     ]
-    for g in r["greedy"]:
-        lines += [fence(g["prompt"] + g["text"]), ""]
+    lines += fenced_blocks(g["prompt"] + g["text"] for g in r["greedy"])
     sm = r["samples"]
     lines += [
         "## Samples",
@@ -112,8 +116,7 @@ def card(r):
         f"Temperature {sm['temperature']}, top-k {sm['top_k']}, {sm['max_new_tokens']} new tokens, seed {sm['seed']}:",
         "",
     ]
-    for item in sm["items"]:
-        lines += [fence(item["prompt"] + item["text"]), ""]
+    lines += fenced_blocks(item["prompt"] + item["text"] for item in sm["items"])
     loops = sum(item["repetition_loop"] for item in sm["items"])
     greedy_loops = sum(g["repetition_loop"] for g in r["greedy"])
     lines += [
