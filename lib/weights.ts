@@ -53,6 +53,8 @@ export interface Checkpoint {
   /** Reads a parameter as float32 in Hugging Face layout; checks its shape. */
   read(spec: ParameterSpec): Float32Array;
   close(): void;
+  /** The files it is made of: the one file, or the index and then every shard (sorted). */
+  files: string[];
 }
 
 /** The index Hugging Face writes beside a checkpoint saved in several files. */
@@ -66,14 +68,17 @@ export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
   // Which open file holds a tensor: the only one, or the shard the index names.
   let fileOf: (name: string) => SafetensorsFile | undefined;
   let closeAll: () => void;
+  let files: string[];
   if (path.endsWith(".index.json")) {
     const shards = openShards(path);
-    fileOf = (name) => shards.get(name);
-    closeAll = () => new Set(shards.values()).forEach((file) => file.close());
+    fileOf = (name) => shards.byName.get(name);
+    closeAll = () => shards.byPath.forEach((file) => file.close());
+    files = [path, ...[...shards.byPath.keys()].sort()];
   } else {
     const file = SafetensorsFile.open(path);
     fileOf = () => file;
     closeAll = () => file.close();
+    files = [path];
   }
   try {
     const prefix = fileOf("transformer.wte.weight")?.tensors.has("transformer.wte.weight") ? "transformer." : "";
@@ -95,6 +100,7 @@ export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
     return {
       read: (spec) => fileOf(prefix + spec.name)!.read(prefix + spec.name),
       close: closeAll,
+      files,
     };
   } catch (error) {
     closeAll();
@@ -102,8 +108,8 @@ export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
   }
 }
 
-/** Opens every shard named by an index's `weight_map`; returns tensor name → its open file. */
-function openShards(indexPath: string): Map<string, SafetensorsFile> {
+/** Opens every shard named by an index's `weight_map`: tensor name → its open file, and shard path → file. */
+function openShards(indexPath: string): { byName: Map<string, SafetensorsFile>; byPath: Map<string, SafetensorsFile> } {
   let weightMap: Record<string, string>;
   try {
     weightMap = JSON.parse(fs.readFileSync(indexPath, "utf8")).weight_map;
@@ -111,28 +117,22 @@ function openShards(indexPath: string): Map<string, SafetensorsFile> {
     throw new RangeError(`${indexPath}: not a readable safetensors index (${(error as Error).message})`);
   }
   if (typeof weightMap !== "object" || weightMap === null) throw new RangeError(`${indexPath}: has no \`weight_map\``);
-  const byFile = new Map<string, SafetensorsFile>();
+  const byPath = new Map<string, SafetensorsFile>();
   const byName = new Map<string, SafetensorsFile>();
   try {
     for (const [name, file] of Object.entries(weightMap)) {
       const shardPath = nodePath.join(nodePath.dirname(indexPath), nodePath.basename(file));
-      if (!fs.existsSync(shardPath)) {
-        throw new RangeError(`${indexPath} names the shard ${file}, which is missing; download or copy the whole checkpoint`);
+      if (!byPath.has(shardPath)) {
+        if (!fs.existsSync(shardPath)) {
+          throw new RangeError(`${indexPath} names the shard ${file}, which is missing; download or copy the whole checkpoint`);
+        }
+        byPath.set(shardPath, SafetensorsFile.open(shardPath));
       }
-      if (!byFile.has(file)) byFile.set(file, SafetensorsFile.open(shardPath));
-      byName.set(name, byFile.get(file)!);
+      byName.set(name, byPath.get(shardPath)!);
     }
   } catch (error) {
-    byFile.forEach((file) => file.close());
+    byPath.forEach((file) => file.close());
     throw error;
   }
-  return byName;
-}
-
-/** The files a checkpoint is made of: itself, or for a shard index, the index and every shard. */
-export function checkpointFiles(path: string): string[] {
-  if (!path.endsWith(".index.json")) return [path];
-  const weightMap: Record<string, string> = JSON.parse(fs.readFileSync(path, "utf8")).weight_map ?? {};
-  const shards = [...new Set(Object.values(weightMap))].sort();
-  return [path, ...shards.map((file) => nodePath.join(nodePath.dirname(path), nodePath.basename(file)))];
+  return { byName, byPath };
 }

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import type { Gpt2Config } from "../config";
 import { fileSha256, writeFileAtomically } from "../file-io";
 import { isWriteFailure } from "../hub-errors";
-import { checkpointFiles, openCheckpoint } from "../weights";
+import { openCheckpoint } from "../weights";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { ONNX_FILE, writeOnnxModels } from "./write-model";
 
@@ -60,7 +60,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
   // Opening checks every tensor's name and shape against the config, cached conversion or not.
   const checkpoint = openCheckpoint(weightsPath, config);
   try {
-    const sha256 = await checkpointSha256(weightsPath, root);
+    const sha256 = await checkpointSha256(checkpoint.files, root);
     const configKey = createHash("sha256").update(JSON.stringify(graphConfig(config))).digest("hex").slice(0, 12);
     const dir = path.join(root, "onnx", `${sha256}-${configKey}-${dtype}-v${CONVERTER_VERSION}`);
     const converted = { dir, model: path.join(dir, ONNX_FILE), decoder: path.join(dir, DECODER_FILE) };
@@ -95,12 +95,11 @@ function graphConfig(config: Gpt2Config) {
 }
 
 /**
- * The checkpoint's sha256. Hub cache blobs are named by it already; other files are hashed once
- * and the result remembered by path, size and modification time.
+ * The sha256 of a checkpoint made of `parts` (its `files`). Hub cache blobs are named by it
+ * already; other files are hashed once and the result remembered by path, size and modification time.
  */
-async function checkpointSha256(weightsPath: string, root: string): Promise<string> {
-  const parts = checkpointFiles(weightsPath);
-  if (parts.length === 1) return memoizedSha256(weightsPath, root);
+async function checkpointSha256(parts: string[], root: string): Promise<string> {
+  if (parts.length === 1) return memoizedSha256(parts[0], root);
   // A sharded checkpoint: the hash of its files' hashes, index included.
   const hash = createHash("sha256");
   for (const part of parts) hash.update(await memoizedSha256(part, root));
