@@ -190,7 +190,6 @@ function readMerges(file = encoderFile("vocab.bpe")): string[] {
   return merges;
 }
 
-
 function deepFreeze<T>(value: T): T {
   if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
