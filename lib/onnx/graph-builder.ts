@@ -18,7 +18,7 @@ export interface WeightRef {
   read(): Float32Array | Int8Array | Uint16Array;
 }
 
-/** Builds one ONNX graph: call `op` in order, then hand it to `writeOnnxModel`. */
+/** Builds one ONNX graph: call `op` in order, then hand it to `writeOnnxModels`. */
 export class GraphBuilder {
   readonly nodes: onnx.INodeProto[] = [];
   readonly constants: onnx.ITensorProto[] = [];
