@@ -1,8 +1,8 @@
 // How far a weight dtype moves the logits from fp32: for every position of every prompt in a fixed
 // set, the largest and the mean absolute difference of the logits, and whether the most likely
 // next token is the same. Both models load from the same folder; only `dtype` differs.
-import type { Device } from "../lib/device";
-import { loadModel } from "../lib/model";
+import type { Device } from "../lib/model/device";
+import { loadModel } from "../lib/model/load";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 
 /** Prompts of different kinds: prose, code, numbers, dialogue, a list. */

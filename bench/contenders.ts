@@ -4,9 +4,10 @@
 // folder whose onnx/model.onnx (or model_quantized.onnx for its `q8` dtype) is our converted graph.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Device } from "../lib/device";
-import { generate } from "../lib/generate";
-import { loadModel, type Model } from "../lib/model";
+import type { Device } from "../lib/model/device";
+import { generate } from "../lib/generate/generate";
+import { loadModel } from "../lib/model/load";
+import type { Model } from "../lib/model/model";
 import type { ConvertedModel } from "../lib/onnx/convert";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 

@@ -9,9 +9,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { configForShape, type ShapeName } from "../lib/config";
-import { makeModel } from "../lib/make-model";
+import { makeModel } from "../lib/weights/make-model";
 import { convertedModelPath } from "../lib/onnx/convert";
-import { countParameters } from "../lib/weights";
+import { countParameters } from "../lib/weights/checkpoint";
 
 const { values } = parseArgs({
   options: { shape: { type: "string", default: "gpt2-xl" }, dir: { type: "string" }, child: { type: "boolean", default: false } },

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import type { Gpt2Config } from "../lib/config";
 import { configForShape, innerSize, type ShapeName } from "../lib/config";
-import type { DeviceChoice } from "../lib/device";
+import type { DeviceChoice } from "../lib/model/device";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 import type { LogitsComparison } from "./accuracy";
 import type { Entry } from "./generate";

@@ -3,9 +3,9 @@
 // applyTopK (quickselect) and applyTopP (sorting only the nucleus) are meant to beat.
 // Run: npx tsc -p . && node dist/bench/sampling.js
 import { GPT2_VOCAB_SIZE } from "../lib/config";
-import { sampleToken, softmax } from "../lib/distribution";
+import { sampleToken, softmax } from "../lib/sampling/distribution";
 import { createRandom } from "../lib/random";
-import { applyTopK, applyTopP, processLogits } from "../lib/sampling";
+import { applyTopK, applyTopP, processLogits } from "../lib/sampling/warpers";
 
 const random = createRandom(0);
 // Normal logits with scale 3 are flatter than GPT-2's usual output: a hard case for top-p.

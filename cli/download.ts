@@ -4,8 +4,8 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { type Command, UsageError } from "./command";
-import { resolveModelFiles } from "../lib/hub";
-import { formatBytes, terminalProgress } from "../lib/progress";
+import { resolveModelFiles } from "../lib/hub/resolve";
+import { formatBytes, terminalProgress } from "./progress";
 
 const usage = `Usage: gpt2-lab download <model> [--revision R] [--onnx]
 

@@ -2,11 +2,13 @@
 // before each sample) or as JSON with the prompt ids, the new ids and, on request, the per-step
 // trace. Library options map one to one onto flags (`topK` is `--top-k`).
 import { parseArgs } from "node:util";
-import { DEVICES, type Device } from "../lib/device";
-import { generate, type GenerateResult, type StepTrace, type TraceLevel } from "../lib/generate";
-import { loadModelOrDefault } from "../lib/model";
+import { DEVICES, type Device } from "../lib/model/device";
+import { generate, type GenerateResult } from "../lib/generate/generate";
+import type { TraceLevel } from "../lib/generate/options";
+import type { StepTrace } from "../lib/sampling/choose";
+import { loadModelOrDefault } from "../lib/model/load";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
-import { terminalProgress } from "../lib/progress";
+import { terminalProgress } from "./progress";
 import { type Command, UsageError } from "./command";
 import { integerFlag, numberFlag } from "./flags";
 
@@ -104,10 +106,11 @@ export const generateCommand: Command = {
 
 /** The JSON shape: promptIds of the (single) prompt, new-token ids and text per sample, steps[step][sample]. */
 function toJson(result: GenerateResult) {
+  const steps = Math.max(...result.samples.map((s) => s.steps.length));
   return {
     promptIds: result.promptIds[0],
     samples: result.samples.map(({ ids, text }) => ({ ids, text })),
-    ...(result.steps.length > 0 ? { steps: result.steps.map((step) => step.map((s) => (s ? stepJson(s) : null))) } : {}),
+    ...(steps > 0 ? { steps: Array.from({ length: steps }, (_, t) => result.samples.map((s) => (s.steps[t] ? stepJson(s.steps[t]) : null))) } : {}),
   };
 }
 
@@ -119,6 +122,6 @@ function stepJson(s: StepTrace) {
     rank: s.token.rank,
     entropy: s.entropy,
     top: s.top,
-    ...(s.logits ? { logits: Array.from(s.logits), probs: Array.from(s.probs!) } : {}),
+    ...(s.raw && s.probs ? { logits: Array.from(s.raw), probs: Array.from(s.probs) } : {}),
   };
 }

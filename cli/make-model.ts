@@ -2,8 +2,8 @@
 // benchmarks (a random model at a real shape costs exactly what the real model costs).
 import { parseArgs } from "node:util";
 import { SHAPES, type ShapeName } from "../lib/config";
-import { makeModel } from "../lib/make-model";
-import { countParameters } from "../lib/weights";
+import { makeModel } from "../lib/weights/make-model";
+import { countParameters } from "../lib/weights/checkpoint";
 import { type Command, UsageError } from "./command";
 import { integerFlag } from "./flags";
 

@@ -2,8 +2,9 @@
 // sizes, so a learner can see what is available offline and what takes up disk space.
 import { parseArgs } from "node:util";
 import type { Command } from "./command";
-import { hubCacheDir, listCachedModels } from "../lib/hub";
-import { formatBytes } from "../lib/progress";
+import { listCachedModels } from "../lib/hub/cache";
+import { hubCacheDir } from "../lib/hub/env";
+import { formatBytes } from "./progress";
 
 const usage = `Usage: gpt2-lab models
 

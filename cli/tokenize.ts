@@ -1,7 +1,7 @@
 // `gpt2-lab tokenize`: the token ids and per-token text of a string, as JSON.
 import { parseArgs } from "node:util";
-import { findModelFiles } from "../lib/model";
-import { gpt2Tokenizer, loadTokenizer } from "../lib/tokenizer";
+import { findModelFiles } from "../lib/model/load";
+import { gpt2Tokenizer, loadTokenizer } from "../lib/tokenizer/tokenizer";
 import { type Command, UsageError } from "./command";
 
 export const tokenizeCommand: Command = {

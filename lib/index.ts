@@ -1,23 +1,49 @@
-// gpt2-lab's public API: re-exports only. Notebooks import this (compiled) file; see notebooks/README.md.
-export * from "./config";
-export { loadModel, loadModelOrDefault, findModelFiles, Model, positionsFromMask, disposeCache } from "./model";
-export { WEIGHT_DTYPES, type WeightDtype } from "./onnx/gpt2-graph";
-export type { LoadModelOptions, LoadedModel, DecoderInputs, DecoderOutputs, KvCache } from "./model";
-export { chooseDevice, DEVICES, type Device, type DeviceChoice, type ResolvedDevice } from "./device";
-export { generate, type GenerateResult, type Sample, type StepTrace } from "./generate";
-export type { GenerateOptions, TraceLevel, TokenEvent } from "./generate-options";
-export { TextStream } from "./text-stream";
-export { Tokenizer, gpt2Tokenizer, loadTokenizer } from "./tokenizer";
-export type { Encoding, BatchEncoding, Explanation, ExplainedChunk } from "./tokenizer";
-export { softmax, logSoftmax, sampleToken, argmax, entropy, topN, rankOf, type TokenProb } from "./distribution";
-export { applyTemperature, applyTopK, applyTopP, processLogits, validateSamplingOptions } from "./sampling";
-export type { SamplingOptions, SamplingStages } from "./sampling";
+// gpt2-lab's public surface: what a notebook or a program using the library needs, each name listed
+// in the README. Notebooks import this (compiled) file; see notebooks/README.md. Everything else is
+// internal and imported by its module path (tests, the benchmark, the CLI).
+
+// Loading a model, and the model itself.
+export { loadModel, loadModelOrDefault } from "./model/load";
+export type { LoadModelOptions, LoadedModel } from "./model/load";
+export type { Model, DecoderInputs, DecoderOutputs, KvCache } from "./model/model";
+export type { Device, ResolvedDevice } from "./model/device";
+export type { WeightDtype } from "./onnx/gpt2-graph";
+
+// Tokens.
+export { gpt2Tokenizer, loadTokenizer } from "./tokenizer/tokenizer";
+export type { Tokenizer, Encoding, BatchEncoding, Explanation, ExplainedChunk } from "./tokenizer/tokenizer";
+
+// Generating text.
+export { generate } from "./generate/generate";
+export type { GenerateResult, Sample } from "./generate/generate";
+export type { GenerateOptions, TraceLevel, TokenEvent } from "./generate/options";
+export type { Prompt } from "./generate/prompt";
+export type { StepTrace } from "./sampling/choose";
+
+// One step's distribution, stage by stage.
+export { softmax, logSoftmax, argmax, entropy, topN, rankOf, sampleToken, type TokenProb } from "./sampling/distribution";
+export { applyTemperature, applyTopK, applyTopP, processLogits } from "./sampling/warpers";
+export type { SamplingOptions, SamplingStages } from "./sampling/warpers";
 export { createRandom, type Random } from "./random";
-export { makeModel, type MakeModelOptions } from "./make-model";
-export { describeModel } from "./describe";
-export { parameterSpecs, countParameters } from "./weights";
-export { BUILTIN_MODELS, DEFAULT_MODEL, FALLBACK_MODEL } from "./builtin-models";
-export { resolveModelFiles, listCachedModels, hubCacheDir, ModelFilesError, GPT2_SHORT_NAMES } from "./hub";
-export type { ModelFiles, OnnxModelFiles, ResolveOptions, CachedModel, DownloadProgress } from "./hub";
-export * from "./plot";
-export { showFigure, showHtml, showProgress, type FileProgress, type ShowFigureOptions, type ShowProgressOptions } from "./display";
+
+// Model files: GPT-2's shapes, random models, the Hub cache.
+export { END_OF_TEXT_ID, configForShape, type Gpt2Config, type ShapeName } from "./config";
+export { parameterSpecs, countParameters, type ParameterSpec } from "./weights/checkpoint";
+export { makeModel, type MakeModelOptions } from "./weights/make-model";
+export { resolveModelFiles, type ResolveOptions } from "./hub/resolve";
+export { listCachedModels, type CachedModel } from "./hub/cache";
+export { ModelFilesError, type ModelFilesErrorCode } from "./hub/errors";
+export type { ModelFiles, OnnxModelFiles } from "./hub/model-folder";
+export type { DownloadProgress } from "./hub/download";
+
+// Figures: plain data in, a plotly figure out.
+export { temperatureSliderFigure, topKCutFigure, samplingStagesFigure } from "./plots/next-token";
+export type { TemperatureSliderOptions, TopKCutOptions, SamplingStagesOptions } from "./plots/next-token";
+export { entropyFigure, distinctTokenCounts, distinctTokensFigure } from "./plots/diversity";
+export type { EntropyFigureOptions, DistinctTokenCounts, DistinctTokenOptions, NamedLogits } from "./plots/diversity";
+export { tokenProbabilityHtml, type ScoredToken, type TokenProbabilityOptions } from "./plots/tokens";
+export { attentionMaskFigure, type AttentionMaskOptions } from "./plots/attention";
+export type { PlotlyFigure, TokenTextFn } from "./plots/figure";
+
+// Showing them in a tslab notebook.
+export { showFigure, showHtml, showProgress, type ShowFigureOptions, type ShowProgressOptions } from "./display";

@@ -8,12 +8,12 @@
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import type { Gpt2Config } from "../config";
 import { fileSha256, writeFileAtomically } from "../file-io";
-import { isWriteFailure } from "../hub-errors";
-import { openCheckpoint } from "../weights";
+import { labCacheDir } from "../hub/env";
+import { isWriteFailure } from "../hub/errors";
+import { openCheckpoint } from "../weights/checkpoint";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { ONNX_FILE, writeOnnxModels } from "./write-model";
 
@@ -25,7 +25,7 @@ export const DECODER_FILE = "decoder.onnx";
 export interface ConvertOptions {
   /** How the weights are stored: see `Gpt2GraphOptions.dtype`. @default "fp32" */
   dtype?: WeightDtype;
-  /** The cache folder. @default cacheDir() */
+  /** The cache folder. @default labCacheDir() */
   root?: string;
 }
 
@@ -39,15 +39,8 @@ export interface ConvertedModel {
   decoder: string;
 }
 
-/** The folder holding gpt2-lab's own cached files (converted models). */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.GPT2_LAB_CACHE) return env.GPT2_LAB_CACHE;
-  const hfHome = env.HF_HOME ?? path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "huggingface");
-  return path.join(hfHome, "gpt2-lab");
-}
-
 /** The path of the float32 model.onnx converted from `weightsPath` (see `convertCheckpoint`). */
-export async function convertedModelPath(weightsPath: string, config: Gpt2Config, root = cacheDir()): Promise<string> {
+export async function convertedModelPath(weightsPath: string, config: Gpt2Config, root = labCacheDir()): Promise<string> {
   return (await convertCheckpoint(weightsPath, config, { root })).model;
 }
 
@@ -56,7 +49,7 @@ export async function convertedModelPath(weightsPath: string, config: Gpt2Config
  * Safe to call from two processes at once: each writes its own temporary folder and the first to
  * finish wins.
  */
-export async function convertCheckpoint(weightsPath: string, config: Gpt2Config, { dtype = "fp32", root = cacheDir() }: ConvertOptions = {}): Promise<ConvertedModel> {
+export async function convertCheckpoint(weightsPath: string, config: Gpt2Config, { dtype = "fp32", root = labCacheDir() }: ConvertOptions = {}): Promise<ConvertedModel> {
   // Opening checks every tensor's name and shape against the config, cached conversion or not.
   const checkpoint = openCheckpoint(weightsPath, config);
   try {

@@ -10,8 +10,9 @@
 // `logits_to_keep`) so decoding computes only the last position's logits. Dropout is left out.
 import { onnx } from "onnx-proto";
 import { type Gpt2Config, innerSize } from "../config";
-import type { Checkpoint, ParameterSpec } from "../weights";
-import { floatsToHalves, GraphBuilder } from "./graph-builder";
+import type { Checkpoint, ParameterSpec } from "../weights/checkpoint";
+import { floatsToHalves } from "../weights/float16";
+import { GraphBuilder } from "./graph-builder";
 import { quantizeColumns, transpose, type QuantizedMatrix } from "./quantize";
 
 const DataType = onnx.TensorProto.DataType;

@@ -2,7 +2,8 @@
 // position) only when j <= i, so a decoder-only model never sees the tokens it is about to predict.
 // With an attention mask from a padded batch, padded key positions are masked too.
 // Left out: attention weights (the ONNX graph does not output them); this draws which cells are allowed.
-import { assertNumberList, type PlotlyFigure, tokenLabel } from "./figure";
+import { expectInteger, expectNumberList } from "../checks";
+import { type PlotlyFigure, tokenLabel } from "./figure";
 
 /** Options of {@link attentionMaskFigure}. */
 export interface AttentionMaskOptions {
@@ -15,9 +16,9 @@ export interface AttentionMaskOptions {
  * is not padding; 0 elsewhere.
  */
 export function causalMask(length: number, attentionMask?: number[]): number[][] {
-  if (!Number.isInteger(length) || length < 1) throw new RangeError(`Expected \`length\` to be an integer >= 1, got \`${length}\``);
+  expectInteger(length, "length", 1);
   if (attentionMask !== undefined) {
-    assertNumberList(attentionMask, "attentionMask", "0 or 1", (m) => m === 0 || m === 1);
+    expectNumberList(attentionMask, "attentionMask", "0 or 1", (m) => m === 0 || m === 1);
     if (attentionMask.length !== length) {
       throw new RangeError(`Expected \`attentionMask\` to have one entry per token (${length}), got ${attentionMask.length}`);
     }

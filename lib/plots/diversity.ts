@@ -3,17 +3,18 @@
 // per temperature. The maths (softmax, temperature, top-k, entropy, sampling) comes from lib/sampling.ts
 // and lib/distribution.ts; this file only sweeps the settings and lays the results out.
 // Left out: whole-sequence diversity (distinct n-grams of generated text); these look at one step.
-import { entropy, sampleToken, softmax } from "../distribution";
+import { expectInteger, expectNumberList } from "../checks";
+import { entropy, sampleToken, softmax } from "../sampling/distribution";
 import { createRandom } from "../random";
-import { applyTemperature, processLogits } from "../sampling";
-import { assertInteger, assertNumberList, type PlotlyFigure } from "./figure";
+import { applyTemperature, processLogits } from "../sampling/warpers";
+import { type PlotlyFigure } from "./figure";
 
 const LINE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];
 
 /** `count` numbers from `from` to `to` (both included), evenly spaced on a log scale. */
 export function geometricRange(from: number, to: number, count: number): number[] {
   if (!(from > 0 && to > from)) throw new RangeError(`Expected 0 < \`from\` < \`to\`, got \`${from}\` and \`${to}\``);
-  assertInteger(count, "count", 2);
+  expectInteger(count, "count", 2);
   const step = Math.log(to / from) / (count - 1);
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? to : from * Math.exp(step * i)));
 }
@@ -36,7 +37,7 @@ export interface EntropyFigureOptions {
  */
 export function entropyFigure(series: NamedLogits[], { temperatures = geometricRange(0.05, 20, 41) }: EntropyFigureOptions = {}): PlotlyFigure {
   if (!Array.isArray(series) || series.length === 0) throw new RangeError("Expected `series` to be a non-empty array of { name, logits }");
-  assertNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
+  expectNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
   const vocab = series[0].logits.length;
   const ceiling = Math.log(vocab);
   return {
@@ -93,9 +94,9 @@ export function distinctTokenCounts(
   logits: ArrayLike<number>, // [vocab]
   { topKs = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], temperatures = [0.3, 0.7, 1, 1.5, 3], numSamples = 200, seed = 0 }: DistinctTokenOptions = {},
 ): DistinctTokenCounts {
-  assertNumberList(topKs, "topKs", "integers >= 1", (k) => Number.isInteger(k) && k >= 1);
-  assertNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
-  assertInteger(numSamples, "numSamples", 1);
+  expectNumberList(topKs, "topKs", "integers >= 1", (k) => Number.isInteger(k) && k >= 1);
+  expectNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
+  expectInteger(numSamples, "numSamples", 1);
   const rows: DistinctTokenCounts["rows"] = [];
   for (const temperature of temperatures) {
     for (const topK of topKs) {

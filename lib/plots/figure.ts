@@ -76,19 +76,3 @@ export function tokenLabels(ids: readonly number[], tokenText: TokenTextFn): str
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
-
-/** Throws unless `values` is a non-empty list of numbers accepted by `check`. */
-export function assertNumberList(values: unknown, name: string, expected: string, check: (x: number) => boolean): void {
-  if (!Array.isArray(values)) throw new TypeError(`Expected \`${name}\` to be an array of ${expected}, got ${typeof values}`);
-  if (values.length === 0) throw new RangeError(`Expected \`${name}\` to hold at least one value, got an empty array`);
-  for (const x of values) {
-    if (typeof x !== "number") throw new TypeError(`Expected \`${name}\` to hold ${expected}, got \`${String(x)}\` (${typeof x})`);
-    if (!check(x)) throw new RangeError(`Expected \`${name}\` to hold ${expected}, got \`${x}\``);
-  }
-}
-
-/** Throws unless `n` is an integer >= `min`. */
-export function assertInteger(n: unknown, name: string, min: number): void {
-  if (typeof n !== "number") throw new TypeError(`Expected \`${name}\` to be an integer >= ${min}, got \`${String(n)}\` (${typeof n})`);
-  if (!Number.isInteger(n) || n < min) throw new RangeError(`Expected \`${name}\` to be an integer >= ${min}, got \`${n}\``);
-}

@@ -2,6 +2,7 @@
 // drawn: green for likely, red for unlikely, so surprising choices stand out. Plain HTML rather than
 // plotly, since text wraps and reads better as text; hovering a token shows its probability and rank.
 // Left out: colouring by entropy or by alternatives (the trace's `top` list holds them).
+import { expectNumber } from "../checks";
 import { escapeHtml } from "./figure";
 
 /** One generated token: its text, the probability it was drawn with, and optionally its rank (0 = most likely). */
@@ -24,8 +25,7 @@ export interface TokenProbabilityOptions {
  * the probability, light enough for black text.
  */
 export function probabilityColour(prob: number): string {
-  if (typeof prob !== "number") throw new TypeError(`Expected \`prob\` to be a number in [0, 1], got ${typeof prob}`);
-  if (!(prob >= 0 && prob <= 1)) throw new RangeError(`Expected \`prob\` to be a number in [0, 1], got \`${prob}\``);
+  expectNumber(prob, "prob", "a number in [0, 1]", (p) => p >= 0 && p <= 1);
   return `hsl(${Math.round(prob * 120)}, 75%, 80%)`;
 }
 

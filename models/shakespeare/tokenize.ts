@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "../../lib/config";
-import { gpt2Tokenizer } from "../../lib/tokenizer";
-import { writeTokenizerFiles } from "../../lib/tokenizer-files";
+import { gpt2Tokenizer } from "../../lib/tokenizer/tokenizer";
+import { writeTokenizerFiles } from "../../lib/tokenizer/files";
 
 /** Prompts whose continuations go into report.json and the model card. */
 export const REPORT_PROMPTS = ["ROMEO:\n", "First Citizen:\n", "To be, or not to be", "KING"] as const;

@@ -1,0 +1,143 @@
+// Autoregressive generation with Hugging Face's `generate` semantics: every prompt is copied
+// `numSamples` times into one left-padded batch (the prompt pass runs each prompt once and the model
+// repeats its cache for the samples); each step feeds only the newest token (the key/value cache
+// holds the rest), turns the last logits into a distribution (temperature → top-k → top-p →
+// softmax, or argmax when greedy), draws a token per row, and can record what it saw.
+// Left out: beam search, repetition penalties, stop strings.
+import { END_OF_TEXT_ID } from "../config";
+import type { KvCache, Model } from "../model/model";
+import { positionsFromMask } from "../model/model";
+import { createRandom, type Random } from "../random";
+import { chooseToken, type StepTrace } from "../sampling/choose";
+import { TextStream } from "../tokenizer/text-stream";
+import { leftPad } from "../tokenizer/tokenizer";
+import { type GenerateOptions, validateGenerateOptions } from "./options";
+import { type Prompt, promptIds } from "./prompt";
+
+/** One generated continuation. */
+export interface Sample {
+  /** Index of its prompt in the `prompt` argument. */
+  prompt: number;
+  /** The new token ids (prompt not included). */
+  ids: number[];
+  /** The new text (prompt not included). */
+  text: string;
+  /** The prompt and the new text, as the course prints it. */
+  fullText: string;
+  /** What happened at each of its steps (`steps[t]` chose `ids[t]`); empty when `trace` is `none`. */
+  steps: StepTrace[];
+}
+
+export interface GenerateResult {
+  /** The token ids of each prompt (an empty prompt is `<|endoftext|>`). */
+  promptIds: number[][];
+  /** `numSamples` samples per prompt, prompt by prompt. */
+  samples: Sample[];
+  /** True when decoding was greedy (`doSample: false`). */
+  greedy: boolean;
+  /** Options that were given but had no effect (sampling options under greedy decoding). */
+  ignored: string[];
+}
+
+/**
+ * Generates `maxNewTokens` tokens after each prompt, `numSamples` times per prompt. A prompt is a
+ * text, a list of texts, token id rows (`number[][]`, one per prompt), or what
+ * `model.tokenizer.encodeBatch` returns; equal ids give equal results whichever form they came in.
+ * The same seed gives the same samples; each sample equals what the same prompt gives alone.
+ */
+export async function generate(model: Model, prompt: Prompt, options: GenerateOptions = {}): Promise<GenerateResult> {
+  const o = validateGenerateOptions(options);
+  const { tokenizer, config } = model;
+  const prompts = promptIds(prompt, tokenizer);
+
+  // The batch: each prompt numSamples times, left-padded to the longest.
+  const rows = prompts.flatMap((ids) => Array<number[]>(o.numSamples).fill(ids));
+  const batch = leftPad(rows);
+  const promptLength = batch.inputIds[0].length;
+  if (promptLength + o.maxNewTokens > config.n_positions) {
+    throw new RangeError(
+      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${o.maxNewTokens}, ${promptLength + o.maxNewTokens} in all, ` +
+        `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
+    );
+  }
+  // One generator per sample, seeded by its index within its prompt, so batching changes nothing.
+  const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, row % o.numSamples)));
+  const streams = rows.map(() => new TextStream(tokenizer));
+  const newIds: number[][] = rows.map(() => []);
+  const steps: StepTrace[][] = rows.map(() => []);
+  const finished = rows.map(() => false);
+  const text = (id: number) => tokenizer.tokenText(id);
+
+  // The prompt pass reads each prompt once: its numSamples copies would compute the same cache and
+  // logits, which the model repeats for them.
+  const first = o.numSamples > 1 ? leftPad(prompts) : batch;
+  let inputIds = first.inputIds;
+  let attentionMask = first.attentionMask;
+  let positionIds = attentionMask.map(positionsFromMask);
+  // The cache of the last run; on WebGPU it lives in GPU memory until disposed.
+  let past: KvCache | null = null;
+  try {
+    for (let step = 0; step < o.maxNewTokens; step++) {
+      if (o.signal?.aborted) throw abortError(o.signal);
+      // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
+      let outputs = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
+      if (inputIds.length < rows.length) {
+        outputs = await model.repeatRows(outputs, o.numSamples);
+        ({ attentionMask } = batch);
+        positionIds = attentionMask.map(positionsFromMask);
+      }
+      model.disposeCache(past);
+      past = outputs.present;
+      const { logits } = outputs;
+      const vocab = config.vocab_size;
+      const kept = logits.length / (rows.length * vocab); // positions per row; each row's last one is read
+      const next = rows.map((_, row) => {
+        if (finished[row]) return END_OF_TEXT_ID; // a stopped sample is padded, as in transformers
+        const offset = ((row + 1) * kept - 1) * vocab;
+        const { id, trace } = chooseToken(logits.subarray(offset, offset + vocab), o, randoms[row], text);
+        if (trace) steps[row].push(trace);
+        newIds[row].push(id);
+        const piece = streams[row].push(id);
+        if (piece && o.onToken) o.onToken({ sample: row, step, tokenId: id, text: piece });
+        if (o.stopAtEos && id === END_OF_TEXT_ID) finished[row] = true;
+        return id;
+      });
+      if (finished.every(Boolean)) break;
+      // Feed only the new tokens; the cache remembers the rest.
+      inputIds = next.map((id) => [id]);
+      attentionMask = attentionMask.map((mask) => [...mask, 1]);
+      positionIds = positionIds.map((positions) => [positions[positions.length - 1] + 1]);
+    }
+  } finally {
+    model.disposeCache(past);
+  }
+
+  const samples = rows.map((ids, row) => {
+    const rest = streams[row].flush();
+    if (rest && o.onToken) o.onToken({ sample: row, step: newIds[row].length - 1, tokenId: newIds[row].at(-1)!, text: rest });
+    return {
+      prompt: Math.floor(row / o.numSamples),
+      ids: newIds[row],
+      text: streams[row].text,
+      fullText: tokenizer.decode([...ids, ...newIds[row]]),
+      steps: steps[row],
+    };
+  });
+  return { promptIds: prompts, samples, greedy: !o.doSample, ignored: o.ignored };
+}
+
+/** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */
+function sampleSeed(seed: number, sample: number): number {
+  let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(sample + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
+  h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
+  return (h ^ (h >>> 16)) | 0;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason = signal.reason;
+  if (reason instanceof Error) return reason;
+  const error = new Error("Generation was aborted");
+  error.name = "AbortError";
+  return error;
+}

@@ -1,0 +1,94 @@
+// The options of `generate`, their defaults, and their validation, done once where they enter.
+// Defaults are Hugging Face's `GenerationConfig` ones (greedy unless `doSample`, top-k 50) so that
+// a call reads the same in both; the course's helper passes doSample, topK 40 and temperature 1.
+import { expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalid } from "../checks";
+import { validateTemperature, validateTopK, validateTopP } from "../sampling/warpers";
+
+/** How much `generate` records per step and sample. */
+export type TraceLevel = "none" | "top" | "full";
+const TRACE_LEVELS: readonly TraceLevel[] = ["none", "top", "full"];
+
+/** A token as it is produced, for streaming. */
+export interface TokenEvent {
+  /** Row of the batch (prompt × numSamples + sample). */
+  sample: number;
+  step: number;
+  tokenId: number;
+  /** Text that became certain with this token; characters split across tokens arrive whole. */
+  text: string;
+}
+
+export interface GenerateOptions {
+  /** Continuations per prompt, run as one batch. A positive integer. @default 1 */
+  numSamples?: number;
+  /** Tokens to add to each sample. A positive integer; prompt + maxNewTokens must fit the context. @default 20 */
+  maxNewTokens?: number;
+  /** Draw each token from the distribution (true) or take the most likely one (false, greedy). @default false */
+  doSample?: boolean;
+  /** Divides the logits before sampling: < 1 sharpens, > 1 flattens. A finite number > 0. Sampling only. @default 1 */
+  temperature?: number;
+  /** Keep only the `topK` most likely tokens (ties with the k-th survive); 0 keeps all. Sampling only. @default 50 */
+  topK?: number;
+  /** Keep the smallest set of likeliest tokens whose probability reaches `topP`; in (0, 1], 1 keeps all. Sampling only. @default 1 */
+  topP?: number;
+  /** Seed for the draws: the same seed gives the same samples. An integer. @default 0 */
+  seed?: number;
+  /** Stop a sample once it produces `<|endoftext|>` (the others go on). @default false */
+  stopAtEos?: boolean;
+  /**
+   * What to record per step and sample: `none`; `top` (chosen token, its probability and rank, entropy,
+   * the `traceTopN` likeliest tokens: about 1 kB); `full` (also every stage's 50257 values: about
+   * 200 kB per array, up to 1 MB per step and sample, so 20 steps × 10 samples ≈ 200 MB). @default "none"
+   */
+  trace?: TraceLevel;
+  /** Alternatives listed per step by `trace`. A positive integer. @default 10 */
+  traceTopN?: number;
+  /** Checked between steps: aborting stops generation within one step with an AbortError. */
+  signal?: AbortSignal;
+  /** Called with text as it is produced. */
+  onToken?: (event: TokenEvent) => void;
+}
+
+const DEFAULTS = {
+  numSamples: 1,
+  maxNewTokens: 20,
+  doSample: false,
+  temperature: 1,
+  topK: 50,
+  topP: 1,
+  seed: 0,
+  stopAtEos: false,
+  trace: "none" as TraceLevel,
+  traceTopN: 10,
+};
+const KNOWN = [...Object.keys(DEFAULTS), "signal", "onToken"];
+const SAMPLING_ONLY = ["temperature", "topK", "topP", "seed"] as const;
+
+/** Fills defaults and checks every option; throws naming the option, the value and what is allowed. */
+export function validateGenerateOptions(options: GenerateOptions) {
+  expectOptions(options, "options", KNOWN);
+  const o = { ...DEFAULTS, ...withoutUndefined(options) };
+  expectInteger(o.numSamples, "numSamples", 1);
+  expectInteger(o.maxNewTokens, "maxNewTokens", 1);
+  expectInteger(o.traceTopN, "traceTopN", 1);
+  expectBoolean(o.doSample, "doSample");
+  expectBoolean(o.stopAtEos, "stopAtEos");
+  expectInteger(o.seed, "seed");
+  expectOneOf(o.trace, "trace", TRACE_LEVELS);
+  if (o.onToken !== undefined) expectFunction(o.onToken, "onToken");
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw invalid(TypeError, "signal", "an AbortSignal (from `new AbortController().signal`)", o.signal);
+  }
+  // Greedy decoding takes the argmax: sampling options change nothing, so say which were given.
+  const ignored = o.doSample ? [] : SAMPLING_ONLY.filter((key) => options[key] !== undefined);
+  if (o.doSample) {
+    validateTemperature(o.temperature);
+    validateTopK(o.topK);
+    validateTopP(o.topP);
+  }
+  return { ...o, ignored };
+}
+
+function withoutUndefined<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined)) as Partial<T>;
+}

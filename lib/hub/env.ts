@@ -1,0 +1,51 @@
+// The settings gpt2-lab reads from the environment, each in one place and named as huggingface_hub
+// names them (its constants.py), so that Python and gpt2-lab share one cache and one login:
+// HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN (and HF_TOKEN_PATH), HF_HUB_OFFLINE,
+// HF_HUB_ETAG_TIMEOUT, plus gpt2-lab's own GPT2_LAB_CACHE for converted models.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+const TRUE_VALUES = new Set(["1", "on", "yes", "true"]);
+
+/** `$HF_HOME`, else `$XDG_CACHE_HOME/huggingface`, else `~/.cache/huggingface`. */
+export function hfHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HF_HOME || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "huggingface");
+}
+
+/** The Hub cache folder: `$HF_HUB_CACHE`, else `$HF_HOME/hub`. */
+export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.HF_HUB_CACHE || path.join(hfHome(env), "hub"));
+}
+
+/** gpt2-lab's own cache (converted models): `$GPT2_LAB_CACHE`, else `$HF_HOME/gpt2-lab`. */
+export function labCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GPT2_LAB_CACHE || path.join(hfHome(env), "gpt2-lab");
+}
+
+/** `$HF_ENDPOINT`, else `https://huggingface.co`. */
+export function endpointFromEnv(): string {
+  return (process.env.HF_ENDPOINT || "https://huggingface.co").replace(/\/+$/, "");
+}
+
+/** `$HF_TOKEN`, else the token `hf auth login` saved in `$HF_TOKEN_PATH` or `$HF_HOME/token`. */
+export function tokenFromEnv(): string | undefined {
+  const fromEnv = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN;
+  if (fromEnv) return fromEnv.trim();
+  try {
+    return fs.readFileSync(process.env.HF_TOKEN_PATH || path.join(hfHome(), "token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `$HF_HUB_OFFLINE` is set to 1/on/yes/true (any case), as in huggingface_hub. */
+export function offlineFromEnv(): boolean {
+  return TRUE_VALUES.has((process.env.HF_HUB_OFFLINE ?? "").trim().toLowerCase());
+}
+
+/** `$HF_HUB_ETAG_TIMEOUT` seconds (huggingface_hub's name) in milliseconds, else 10 s. */
+export function timeoutFromEnv(): number {
+  const seconds = Number(process.env.HF_HUB_ETAG_TIMEOUT);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
+}

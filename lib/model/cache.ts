@@ -1,0 +1,52 @@
+// The key/value cache a decoder run returns and the next run reads: one key and one value tensor per
+// layer, [batch, heads, length, headDim], in CPU memory or (WebGPU) in GPU memory. Only the model
+// handles it (model.ts): making the empty cache of a first run, repeating rows for samples that
+// share a prompt (moving a GPU cache to the CPU first), and freeing GPU memory.
+import * as ort from "onnxruntime-node";
+
+/** The key/value cache: for layer i, tensors 2i (keys) and 2i + 1 (values), [batch, heads, length, headDim]. */
+export type KvCache = ort.Tensor[];
+
+/** The cache of no positions, as the first run of a decoder takes it. */
+export function emptyCache(layers: number, batch: number, heads: number, headDim: number, float16: boolean): KvCache {
+  const empty = () =>
+    float16
+      ? new ort.Tensor("float16", new Uint16Array(0), [batch, heads, 0, headDim])
+      : new ort.Tensor("float32", new Float32Array(0), [batch, heads, 0, headDim]);
+  return Array.from({ length: 2 * layers }, empty);
+}
+
+/** Positions the cache holds. */
+export function cacheLength(cache: KvCache): number {
+  return cache[0].dims[2];
+}
+
+/**
+ * Each of the `batch` rows of `cache` written `times` times in a row, in CPU memory. A cache in GPU
+ * memory is read back first and freed.
+ */
+export async function repeatCacheRows(cache: KvCache, times: number): Promise<KvCache> {
+  return Promise.all(
+    cache.map(async (tensor) => {
+      const data = (await tensor.getData(true)) as Float32Array | Uint16Array;
+      const batch = tensor.dims[0];
+      return new ort.Tensor(tensor.type as "float32", repeatBlocks(data, batch, times) as Float32Array, [batch * times, ...tensor.dims.slice(1)]);
+    }),
+  );
+}
+
+/** Frees the tensors of a cache that live in GPU memory; those in CPU memory are left to the garbage collector. */
+export function disposeCache(cache: KvCache | null): void {
+  for (const tensor of cache ?? []) if (tensor.location === "gpu-buffer") tensor.dispose();
+}
+
+/** `data` as `count` equal blocks, each written `times` times in a row. */
+export function repeatBlocks<T extends Float32Array | Uint16Array>(data: T, count: number, times: number): T {
+  const size = data.length / count;
+  const out = new (data.constructor as new (length: number) => T)(data.length * times);
+  for (let block = 0; block < count; block++) {
+    const source = data.subarray(block * size, (block + 1) * size);
+    for (let copy = 0; copy < times; copy++) out.set(source, (block * times + copy) * size);
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+// Loading a GPT-2: `loadModel` finds the files (local folder, Hub id or built-in model), converts
+// the checkpoint to ONNX once (lib/onnx/convert.ts), and opens an onnxruntime session on the chosen
+// device; `loadModelOrDefault` adds the one rule for falling back to the built-in model.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as ort from "onnxruntime-node";
+import { expectOneOf, expectOptions, expectString } from "../checks";
+import { parseConfig } from "../config";
+import { resolveModelFiles } from "../hub/resolve";
+import type { DownloadProgress } from "../hub/download";
+import type { ModelFiles, OnnxModelFiles } from "../hub/model-folder";
+import { convertCheckpoint } from "../onnx/convert";
+import { WEIGHT_DTYPES, type WeightDtype } from "../onnx/gpt2-graph";
+import { loadTokenizer } from "../tokenizer/tokenizer";
+import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin";
+import { chooseDevice, DEVICES, type Device } from "./device";
+import { Model } from "./model";
+import { sessionOptions } from "./session";
+
+export interface LoadModelOptions {
+  /** Where to run. `auto` tries CUDA, then WebGPU, then the CPU. @default "auto" */
+  device?: Device;
+  /** Called as model files download (Hub models not yet cached). */
+  onProgress?: (event: DownloadProgress) => void;
+  /** Hub revision (branch, tag or commit). @default "main" */
+  revision?: string;
+  /**
+   * Run the repository's own ONNX export (Optimum layout, e.g. onnx/decoder_model_merged.onnx)
+   * instead of converting model.safetensors. @default false
+   */
+  onnx?: boolean;
+  /**
+   * How the converted model stores its weights. `fp32`: as trained. `int8`: every matrix as 8-bit
+   * integers with one scale per output column, multiplied by onnxruntime's DynamicQuantizeMatMul:
+   * about a quarter of the memory and faster on the CPU, with logits that differ from fp32
+   * (bench/results.md has the measured speed and difference); CPU only, so `auto` then means `cpu`.
+   * `fp16`: float16 weights, activations and cache, for GPUs (the CPU runs it, slowly).
+   * Not for `onnx: true` (the export runs as it is). @default "fp32"
+   */
+  dtype?: WeightDtype;
+}
+
+const LOAD_OPTIONS = ["device", "onProgress", "revision", "onnx", "dtype"] as const;
+
+/** Loads a GPT-2 model: a local Hugging Face style folder, a Hub id such as `gpt2`, or `shakespeare`. */
+export async function loadModel(nameOrDir: string, options: LoadModelOptions = {}): Promise<Model> {
+  expectString(nameOrDir, "nameOrDir", true);
+  expectOptions(options, "options", LOAD_OPTIONS);
+  const { device = "auto", onProgress, revision, onnx = false, dtype = "fp32" } = options;
+  expectOneOf(device, "device", DEVICES);
+  validateDtype(dtype, device, onnx);
+  const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
+  const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
+  const config = parseConfig(JSON.parse(fs.readFileSync(files.config, "utf8")), files.config);
+  const tokenizer = loadTokenizer(files.dir);
+  // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
+  const onnxPath = files.onnx ?? (await convertCheckpoint(files.weights!, config, { dtype })).decoder;
+  const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, config.n_layer));
+  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype);
+}
+
+/** Checks the `dtype` option against the others; `RangeError` naming the conflict and the fix. */
+function validateDtype(dtype: WeightDtype, device: Device, onnx: boolean): void {
+  expectOneOf(dtype, "dtype", WEIGHT_DTYPES);
+  if (dtype === "int8" && (device === "cuda" || device === "webgpu")) {
+    throw new RangeError(`\`dtype\` 'int8' runs on the CPU only, got device '${device}'; use device 'cpu' (or 'auto'), or dtype 'fp16' on a GPU`);
+  }
+  if (dtype !== "fp32" && onnx) {
+    throw new RangeError(`\`dtype\` '${dtype}' applies to models converted from model.safetensors; with \`onnx: true\` the export runs as it is, so leave out \`dtype\``);
+  }
+}
+
+/** Finds (and for Hub ids, downloads) the files of a model: a folder, a Hub id or a built-in name. */
+export async function findModelFiles(
+  nameOrDir: string,
+  { onProgress, revision, onnx = false }: Pick<LoadModelOptions, "onProgress" | "revision" | "onnx">,
+): Promise<ModelFiles | OnnxModelFiles> {
+  const builtin = builtinModelDir(nameOrDir);
+  if (builtin) return resolveModelFiles(builtin, { onnx });
+  return resolveModelFiles(nameOrDir.startsWith("~/") ? path.join(os.homedir(), nameOrDir.slice(2)) : nameOrDir, {
+    onProgress,
+    revision,
+    onnx,
+  });
+}
+
+/** A model, and the one line to show when the built-in model stood in for the default. */
+export interface LoadedModel {
+  model: Model;
+  /** Set when no model was named and the built-in one replaced `gpt2` (offline, not cached). */
+  note?: string;
+}
+
+/**
+ * Loads `name`, or when it is empty or undefined the default model (`gpt2`), falling back to the
+ * built-in `shakespeare` model only if `gpt2` is neither cached nor downloadable. A model that was
+ * asked for by name is never replaced: its failure is thrown.
+ */
+export async function loadModelOrDefault(name: string | undefined, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  if (name) return { model: await loadModel(name, options) };
+  try {
+    return { model: await loadModel(DEFAULT_MODEL, options) };
+  } catch (error) {
+    if (!isUnavailable(error)) throw error;
+    return { model: await loadModel(FALLBACK_MODEL, options), note: fallbackNote(error) };
+  }
+}

@@ -1,0 +1,212 @@
+// Figures of one next-token distribution: bars of the most likely tokens under a temperature slider,
+// the top-k cut drawn on them, and the distribution after each stage of the sampling pipeline.
+// All the maths comes from lib/sampling; these builders only pick tokens,
+// compute the values to draw, and lay them out. Plotly draws them (lib/display.ts `showFigure`).
+// Left out: the full 50,257-bar distribution; everything outside the top N is one "(rest)" bar.
+import { expectInteger, expectNumberList } from "../checks";
+import { entropy, softmax, topN } from "../sampling/distribution";
+import { applyTemperature, applyTopK, type SamplingStages } from "../sampling/warpers";
+import { type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
+
+/** Label of the bar that holds the probability of every token not shown. */
+export const REST_LABEL = "(rest)";
+
+const SHOWN_COLOUR = "#1f77b4";
+const REMOVED_COLOUR = "#c7c7c7";
+const AFTER_COLOUR = "#ff7f0e";
+const STAGE_COLOURS = ["#9aa5b1", "#1f77b4", "#ff7f0e", "#2ca02c"];
+
+/** Options of {@link temperatureSliderFigure}. */
+export interface TemperatureSliderOptions {
+  /** Turns token ids into text for the axis, e.g. `(id) => model.tokenizer.tokenText(id)`. */
+  tokenText: TokenTextFn;
+  /** Temperatures the slider offers, each a finite number > 0. @default [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5] */
+  temperatures?: number[];
+  /** Temperature shown first; must be one of `temperatures`. @default 1 */
+  initialTemperature?: number;
+  /** How many of the most likely tokens get a bar of their own. @default 15 */
+  topN?: number;
+  /** Figure title. @default "Next-token probabilities" */
+  title?: string;
+}
+
+/**
+ * Bars of the `topN` most likely next tokens plus one "(rest)" bar, with a slider that redraws them at
+ * each temperature without re-running the cell (one plotly frame per temperature). Temperature never
+ * changes the order of tokens, so the bars stay in place and only their heights move.
+ */
+export function temperatureSliderFigure(
+  logits: ArrayLike<number>, // [vocab]
+  { tokenText, temperatures = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5], initialTemperature = 1, topN: n = 15, title = "Next-token probabilities" }: TemperatureSliderOptions,
+): PlotlyFigure {
+  expectNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
+  const active = temperatures.indexOf(initialTemperature);
+  if (active < 0) {
+    throw new RangeError(`Expected \`initialTemperature\` to be one of \`temperatures\` (${temperatures.join(", ")}), got \`${initialTemperature}\``);
+  }
+  expectInteger(n, "topN", 1);
+  const ids = topN(softmax(logits), n).map((t) => t.id);
+  const labels = [...tokenLabels(ids, tokenText), REST_LABEL];
+  const colours = [...ids.map(() => SHOWN_COLOUR), REMOVED_COLOUR];
+  const frames: PlotlyFrame[] = temperatures.map((temperature) => {
+    const probs = softmax(applyTemperature(logits, temperature));
+    const y = shownAndRest(probs, ids);
+    const heading = `${title} at temperature ${temperature} (entropy ${entropy(probs).toFixed(2)} nats)`;
+    return { name: String(temperature), data: [{ y }], traces: [0], layout: { title: { text: heading } } };
+  });
+  return {
+    data: [
+      {
+        type: "bar",
+        name: "probability",
+        x: labels,
+        y: frames[active].data[0].y,
+        marker: { color: colours },
+        hovertemplate: "%{x}: %{y:.4f}<extra></extra>",
+      },
+    ],
+    layout: {
+      title: { text: frames[active].layout!.title!.text },
+      height: 460,
+      yaxis: { title: { text: "probability" }, range: [0, 1] },
+      xaxis: { title: { text: "token (␣ is a space)" }, tickangle: -45 },
+      margin: { b: 140 },
+      sliders: [
+        {
+          active,
+          currentvalue: { prefix: "temperature = " },
+          pad: { t: 60 },
+          steps: temperatures.map((temperature) => ({
+            label: String(temperature),
+            method: "animate" as const,
+            args: [[String(temperature)], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
+          })),
+        },
+      ],
+    },
+    frames,
+  };
+}
+
+/** Options of {@link topKCutFigure}. */
+export interface TopKCutOptions {
+  /** Turns token ids into text for the axis. */
+  tokenText: TokenTextFn;
+  /** The top-k setting to draw: an integer >= 1. */
+  k: number;
+  /** Temperature applied before the cut, as in generation. @default 1 */
+  temperature?: number;
+  /** Bars to show; raised to the number of kept tokens + 1 so that the cut is always visible. @default kept + 10 */
+  topN?: number;
+}
+
+/**
+ * The most likely tokens before the top-k filter (kept ones coloured, removed ones grey), their
+ * renormalised probabilities after it, and a dashed line at the cut. Ties with the k-th token are kept
+ * (as in Hugging Face), so the line can sit after more than `k` bars.
+ */
+export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, temperature = 1, topN: n }: TopKCutOptions): PlotlyFigure {
+  expectInteger(k, "k", 1);
+  const scaled = applyTemperature(logits, temperature);
+  const before = softmax(scaled);
+  const after = softmax(applyTopK(scaled, k));
+  let kept = 0;
+  for (let i = 0; i < after.length; i++) if (after[i] > 0) kept++;
+  if (n !== undefined) expectInteger(n, "topN", 1);
+  const shown = Math.min(before.length, Math.max(n ?? kept + 10, kept + 1));
+  const ids = topN(before, shown).map((t) => t.id);
+  const labels = tokenLabels(ids, tokenText);
+  const cut = kept - 0.5; // between the last kept bar (index kept - 1) and the first removed one
+  return {
+    data: [
+      {
+        type: "bar",
+        name: "before top-k",
+        x: labels,
+        y: ids.map((id) => before[id]),
+        marker: { color: ids.map((_, i) => (i < kept ? SHOWN_COLOUR : REMOVED_COLOUR)) },
+        hovertemplate: "%{x}: %{y:.4f}<extra>before</extra>",
+      },
+      {
+        type: "bar",
+        name: "after top-k (renormalised)",
+        x: labels,
+        y: ids.map((id) => after[id]),
+        marker: { color: AFTER_COLOUR },
+        hovertemplate: "%{x}: %{y:.4f}<extra>after</extra>",
+      },
+    ],
+    layout: {
+      title: { text: `Top-k with k = ${k} at temperature ${temperature}: ${kept} tokens kept` },
+      height: 440,
+      barmode: "group",
+      yaxis: { title: { text: "probability" } },
+      xaxis: { title: { text: "token, most likely first" }, tickangle: -45 },
+      margin: { b: 120 },
+      shapes: [{ type: "line", xref: "x", yref: "paper", x0: cut, x1: cut, y0: 0, y1: 1, line: { dash: "dash", color: "#d62728", width: 2 } }],
+      annotations: [{ xref: "x", yref: "paper", x: cut, y: 1, text: `cut: top ${kept}`, showarrow: false, xanchor: "left", yanchor: "bottom" }],
+    },
+  };
+}
+
+/** Options of {@link samplingStagesFigure}. */
+export interface SamplingStagesOptions {
+  /** Turns token ids into text for the axis. */
+  tokenText: TokenTextFn;
+  /** Tokens with a bar of their own (the most likely under the raw logits). @default 15 */
+  topN?: number;
+  /** Figure title, e.g. the settings that produced `stages`. @default "The distribution after each stage" */
+  title?: string;
+}
+
+/**
+ * Grouped bars: for the most likely tokens, the probability each stage of `processLogits` gives them
+ * (softmax of the raw logits, after temperature, after top-k, after top-p), plus a "(rest)" bar each.
+ * Takes what `processLogits` returns or a step traced by `generate` with `trace: 'full'` (a greedy
+ * step has only the raw logits and the final distribution, so it draws two groups).
+ */
+export function samplingStagesFigure(
+  stages: Partial<SamplingStages>,
+  { tokenText, topN: n = 15, title = "The distribution after each stage" }: SamplingStagesOptions,
+): PlotlyFigure {
+  expectInteger(n, "topN", 1);
+  const { raw, temperature, topK, topP, probs } = stages ?? {};
+  if (!raw || !probs) {
+    throw new TypeError("Expected `stages` to hold `raw` and `probs`: pass what `processLogits` returns, or a step traced with `trace: 'full'`");
+  }
+  const rows = [
+    { name: "raw logits", probs: softmax(raw) },
+    ...(temperature ? [{ name: "after temperature", probs: softmax(temperature) }] : []),
+    ...(topK ? [{ name: "after top-k", probs: softmax(topK) }] : []),
+    { name: topP ? "after top-p (sampled from)" : "chosen from", probs },
+  ];
+  const ids = topN(rows[0].probs, n).map((t) => t.id);
+  const labels = [...tokenLabels(ids, tokenText), REST_LABEL];
+  return {
+    data: rows.map(({ name, probs: values }, i) => ({
+      type: "bar" as const,
+      name,
+      x: labels,
+      y: shownAndRest(values, ids),
+      marker: { color: STAGE_COLOURS[i] },
+      hovertemplate: `%{x}: %{y:.4f}<extra>${name}</extra>`,
+    })),
+    layout: {
+      title: { text: title },
+      height: 460,
+      barmode: "group",
+      yaxis: { title: { text: "probability" } },
+      xaxis: { title: { text: "token (most likely under the raw logits first)" }, tickangle: -45 },
+      margin: { b: 140 },
+      legend: { orientation: "h", y: 1.12 },
+    },
+  };
+}
+
+/** The probabilities of `ids`, then the summed probability of every other token (the "(rest)" bar). */
+function shownAndRest(probs: ArrayLike<number>, ids: number[]): number[] {
+  const shown = new Set(ids);
+  let rest = 0;
+  for (let id = 0; id < probs.length; id++) if (!shown.has(id)) rest += probs[id];
+  return [...ids.map((id) => probs[id]), rest];
+}
