@@ -19,7 +19,7 @@ import { convertCheckpoint, type ConvertedModel } from "../lib/onnx/convert";
 import { buildGpt2Graph, WEIGHT_DTYPES, type WeightDtype } from "../lib/onnx/gpt2-graph";
 import { writeOnnxModels } from "../lib/onnx/write-model";
 import { openCheckpoint } from "../lib/weights/checkpoint";
-import { compareLogits, type LogitsComparison } from "./accuracy";
+import { compareDtype, type DtypeComparison } from "./accuracy";
 import { type Contender, gpt2Lab, transformersJs, transformersJsFolder, type Workload } from "./contenders";
 import { describeMachine, matmulFloor, measureBandwidth, measureMatmuls, median, type Bandwidth, type MatmulFloor } from "./machine";
 import { writeReport } from "./report";
@@ -162,10 +162,10 @@ async function main(): Promise<void> {
   for (const contender of contenders.values()) await contender.dispose();
 
   // The int8 option's effect on logits, against fp32, over a prompt set.
-  let accuracy: LogitsComparison | undefined;
+  let accuracy: DtypeComparison | undefined;
   if (dtypes.includes("int8") && dtypes.includes("fp32")) {
     log("int8 against fp32 logits");
-    accuracy = await compareLogits(modelDir, "int8", device);
+    accuracy = await compareDtype(modelDir, "int8", device);
   }
   const command = ["node", ...process.execArgv, "dist/bench/generate.js", ...process.argv.slice(2)].join(" ");
   writeReport(args.out, {

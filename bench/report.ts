@@ -5,7 +5,7 @@ import type { Gpt2Config } from "../lib/config";
 import { configForShape, innerSize, type ShapeName } from "../lib/config";
 import type { DeviceChoice } from "../lib/model/device";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
-import type { LogitsComparison } from "./accuracy";
+import type { DtypeComparison } from "./accuracy";
 import type { Entry } from "./generate";
 import type { Bandwidth, MatmulFloor } from "./machine";
 import { median } from "./machine";
@@ -24,7 +24,7 @@ export interface Run {
   matmuls: Partial<Record<WeightDtype, MatmulFloor[]>>;
   groups: { workload: Entry["workload"]; entries: Entry[] }[];
   firstToken: { workload: Entry["workload"]; entries: Entry[] }[];
-  accuracy?: LogitsComparison;
+  accuracy?: DtypeComparison;
 }
 
 /** Parameters in the matrices of one step: every block's four and the output head. */
@@ -183,7 +183,7 @@ export function writeReport(out: string, run: Run): void {
     push(`Every position of ${a.prompts} prompts (${a.positions} positions; prompt set in bench/accuracy.ts), same weights.`, "");
     push("| max abs difference | mean abs difference | mean fp32 logit range (max - min) | top-1 agreement |", "| --- | --- | --- | --- |");
     push(`| ${a.maxAbsDiff.toPrecision(3)} | ${a.meanAbsDiff.toPrecision(3)} | ${f(a.meanLogitRange)} | ${f(100 * a.top1Agreement)}% |`, "");
-    push("A random model's logits are spread differently from a trained one's; the check to trust for real weights is the same", "comparison on them (`compareLogits` in bench/accuracy.ts).", "");
+    push("A random model's logits are spread differently from a trained one's; the check to trust for real weights is the same", "comparison on them (`compareLogits` in lib/model/compare-logits.ts).", "");
   }
 
   push("## GPU", "", "GPU runs are made by the check in bench/gpu/ and kept in [bench/gpu/results.md](gpu/results.md).", "");

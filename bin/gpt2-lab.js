@@ -1,12 +1,24 @@
 #!/usr/bin/env node
-// Entry point of `npx gpt2-lab`: runs the compiled CLI (build with `npm run build`).
+// Entry point of `npx gpt2-lab`: runs the compiled CLI. A checkout that was never built (npm runs
+// no install scripts here, see .npmrc) is built once first, with its message on stderr.
 "use strict";
-let main;
-try {
-  main = require("../dist/cli/main.js").main;
-} catch (error) {
-  if (error.code !== "MODULE_NOT_FOUND") throw error;
-  console.error("gpt2-lab is not built yet: run `npm run build` in the gpt2-lab folder first.");
-  process.exit(1);
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+const entry = path.join(root, "dist", "cli", "main.js");
+if (!fs.existsSync(entry)) {
+  process.stderr.write("gpt2-lab: building the library (dist/) once...\n");
+  require("node:child_process").spawnSync(process.execPath, [path.join(root, "node_modules", "typescript", "bin", "tsc"), "-p", root], {
+    stdio: ["ignore", process.stderr, process.stderr],
+  });
+  if (!fs.existsSync(entry)) {
+    process.stderr.write("gpt2-lab: the build failed (above); run `npm install`, then `npm run build` in the gpt2-lab folder.\n");
+    process.exit(1);
+  }
 }
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+require(entry)
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });

@@ -44,7 +44,7 @@ export function expectNumberList(values: unknown, name: string, expected: string
 }
 
 export function expectBoolean(value: unknown, name: string): asserts value is boolean {
-  if (typeof value !== "boolean") throw invalid(TypeError, name, "true or false", value);
+  if (typeof value !== "boolean") throw invalid(TypeError, name, "a boolean", value);
 }
 
 /** A string; with `nonEmpty`, also not "". */

@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { modelInfo } from "@huggingface/hub";
+import { expectBoolean, expectFunction, expectOptions, expectString, invalid } from "../checks";
 import { downloadVerified, type DownloadProgress } from "./download";
 import { withFileLock } from "./lock";
 import { fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
@@ -137,29 +138,18 @@ export function hubRepoId(name: string): string {
 }
 
 function checkOptions(nameOrDir: unknown, options: ResolveOptions): void {
-  if (typeof nameOrDir !== "string" || nameOrDir === "") {
-    throw new TypeError(`Expected \`nameOrDir\` to be a non-empty string, got \`${String(nameOrDir)}\` (${typeof nameOrDir})`);
-  }
-  if (typeof options !== "object" || options === null) throw new TypeError(`Expected options to be an object, got ${options === null ? "null" : typeof options}`);
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`Unknown option \`${key}\`; expected one of ${OPTION_KEYS.join(", ")}`);
-  }
+  expectString(nameOrDir, "nameOrDir", true);
+  expectOptions(options, "options", OPTION_KEYS);
   const { revision, onnx, onProgress, offline } = options;
   for (const key of ["revision", "cacheDir", "endpoint", "token"] as const) {
-    const value = options[key];
-    if (value !== undefined && (typeof value !== "string" || value === "")) {
-      throw new TypeError(`Expected \`${key}\` to be a non-empty string, got \`${String(value)}\` (${typeof value})`);
-    }
+    if (options[key] !== undefined) expectString(options[key], key, true);
   }
   if (revision !== undefined && (revision.startsWith("/") || revision.split("/").some((part) => part === "" || part === "." || part === ".."))) {
-    throw new RangeError(`Expected \`revision\` to be a branch, tag or commit id, got \`${revision}\``);
+    throw invalid(RangeError, "revision", "a branch, tag or commit id", revision);
   }
-  for (const [key, value] of [["onnx", onnx], ["offline", offline]] as const) {
-    if (value !== undefined && typeof value !== "boolean") throw new TypeError(`Expected \`${key}\` to be a boolean, got \`${String(value)}\` (${typeof value})`);
-  }
-  if (onProgress !== undefined && typeof onProgress !== "function") {
-    throw new TypeError(`Expected \`onProgress\` to be a function, got ${typeof onProgress}`);
-  }
+  if (onnx !== undefined) expectBoolean(onnx, "onnx");
+  if (offline !== undefined) expectBoolean(offline, "offline");
+  if (onProgress !== undefined) expectFunction(onProgress, "onProgress");
 }
 
 /** The cached snapshot `revision` (a ref or a commit) points to, if it has every needed file. */

@@ -47,8 +47,8 @@ def card(r):
         "## Data and licence",
         "",
         f"Tiny Shakespeare: `input.txt` of karpathy/char-rnn, {d['inputBytes']:,} bytes of Shakespeare's plays, "
-        "public-domain text (the char-rnn repository is MIT-licensed). The file is read from "
-        "`../shared/data/tinyshakespeare/input.txt` (sha256 "
+        "public-domain text (the char-rnn repository is MIT-licensed). The file is "
+        "`models/shakespeare/data/tinyshakespeare.txt` (sha256 "
         f"`{d['inputSha256']}`).",
         "",
         f"It is tokenized in one piece with GPT-2's tokenizer into {d['totalTokens']:,} tokens; the first "

@@ -69,7 +69,7 @@ export function tokenizeCorpus({ input, out, valFraction = 0.1 }: TokenizeOption
     input: path.resolve(input),
     inputSha256: crypto.createHash("sha256").update(bytes).digest("hex"),
     inputBytes: bytes.length,
-    tokenizer: "GPT-2 byte-level BPE (gpt2-lab lib/tokenizer.ts, gpt2Tokenizer())",
+    tokenizer: "GPT-2 byte-level BPE (gpt2-lab lib/tokenizer/tokenizer.ts, gpt2Tokenizer())",
     totalTokens: ids.length,
     trainTokens: train.length,
     valTokens: val.length,
@@ -92,7 +92,7 @@ function writeUint16(file: string, data: Uint16Array): void {
 function main(): void {
   const { values } = parseArgs({
     options: {
-      input: { type: "string", default: "../shared/data/tinyshakespeare/input.txt" },
+      input: { type: "string", default: "models/shakespeare/data/tinyshakespeare.txt" },
       out: { type: "string", default: "build/shakespeare" },
       "val-fraction": { type: "string", default: "0.1" },
     },

@@ -192,7 +192,7 @@ def main(argv=None):
         meta = json.load(f)
     model, used, steps_done, seconds, running, curve = train(args)
     parameters = export(model, used, steps_done, args)
-    # Tokenizer files come from tokenize.ts (lib/tokenizer-files.ts writeTokenizerFiles) via the data dir.
+    # Tokenizer files come from tokenize.ts (lib/tokenizer/files.ts writeTokenizerFiles) via the data dir.
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copyfile(os.path.join(args.data, name), os.path.join(args.out, name))
     evaluation, greedy_rows, samples = evaluate(args.out, args.data, args.device, seed=args.seed)

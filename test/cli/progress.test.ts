@@ -1,4 +1,4 @@
-// Tests for lib/progress.ts: byte formatting, and the terminal bar drawn into a fake terminal.
+// Tests for cli/progress.ts: byte formatting, and the terminal bar drawn into a fake terminal.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { Writable } from "node:stream";

@@ -40,6 +40,32 @@ describe("generate on a tiny random GPT-2", () => {
     }
   });
 
+  test("token ids, a batch from encodeBatch and text give equal results for equal ids", async () => {
+    const options = { numSamples: 3, maxNewTokens: 6, doSample: true, topK: 40, seed: 9, trace: "top" as const };
+    const texts = ["When using LLMs,", "Hi"];
+    const fromText = await generate(model, texts, options);
+    const ids = texts.map((text) => model.tokenizer.encode(text).ids);
+    assert.deepEqual(ids[0], [2215, 1262, 27140, 10128, 11], "the course's ids");
+    assert.deepEqual(await generate(model, ids, options), fromText);
+    // encodeBatch left-pads "Hi" to the longer prompt; the padding is not part of the prompt.
+    assert.deepEqual(await generate(model, model.tokenizer.encodeBatch(texts), options), fromText);
+    assert.deepEqual(fromText.promptIds, ids);
+    assert.deepEqual(await generate(model, [ids[1]], options), await generate(model, "Hi", options));
+  });
+
+  test("bad token id prompts name the row and the position", async () => {
+    await assert.rejects(generate(model, [[]]), { name: "RangeError", message: /`prompt\[0\]` to be at least one token id/ });
+    await assert.rejects(generate(model, [[1, 50257]]), { name: "RangeError", message: /`prompt\[0\]\[1\]` to be a token id, an integer in \[0, 50257\), got `50257`/ });
+    await assert.rejects(generate(model, [[1.5]]), RangeError);
+    await assert.rejects(generate(model, [["a"]] as unknown as number[][]), TypeError);
+    await assert.rejects(generate(model, [] as string[]), TypeError);
+    await assert.rejects(generate(model, 5 as unknown as string), TypeError);
+    await assert.rejects(
+      generate(model, { inputIds: [[1, 2]], attentionMask: [[1]], lengths: [2] }),
+      /`prompt.attentionMask\[0\]` to be as long as `prompt.inputIds\[0\]`/,
+    );
+  });
+
   test("the same seed gives the same samples; another seed gives others", async () => {
     const options = { numSamples: 4, maxNewTokens: 10, doSample: true, topK: 40 };
     const a = await generate(model, "Hello", { ...options, seed: 1 });
@@ -174,7 +200,7 @@ describe("generate's options are checked where they enter", () => {
     ["seed 0.5", { seed: 0.5 }, /`seed` to be an integer/],
     ["trace 'all'", { trace: "all" }, /Expected `trace` to be one of 'none', 'top', 'full', got `"all"`/],
     ["a misspelt option", { top_k: 40 }, /Unknown option `top_k`/],
-    ["doSample 'yes'", { doSample: "yes" }, /`doSample` to be true or false/],
+    ["doSample 'yes'", { doSample: "yes" }, /`doSample` to be a boolean/],
   ];
   for (const [name, options, message] of cases) {
     test(`${name} is refused`, async () => {

@@ -8,53 +8,24 @@ import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
 import { type Model, positionsFromMask } from "../../lib/model/model";
 import { convertCheckpoint } from "../../lib/onnx/convert";
-import { ACCURACY_PROMPTS } from "../../bench/accuracy";
+import { compareLogits } from "../../lib/model/compare-logits";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-options-"));
 process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
 const tinyDir = path.join(tmp, "tiny");
 const vocab = 50257;
 
-/** Logits of every position of every prompt of the accuracy set, from one model. */
-async function promptLogits(model: Model): Promise<Float32Array[]> {
-  const out: Float32Array[] = [];
-  for (const prompt of ACCURACY_PROMPTS) out.push(await model.forward([model.tokenizer.encode(prompt).ids]));
-  return out;
-}
-
-/** Max and mean absolute difference and top-1 agreement over all positions. */
-function compare(a: Float32Array[], b: Float32Array[]) {
-  let max = 0;
-  let sum = 0;
-  let count = 0;
-  let agree = 0;
-  let positions = 0;
-  a.forEach((rowsA, p) => {
-    for (let offset = 0; offset < rowsA.length; offset += vocab) {
-      let bestA = 0;
-      let bestB = 0;
-      for (let v = 0; v < vocab; v++) {
-        const diff = Math.abs(rowsA[offset + v] - b[p][offset + v]);
-        max = Math.max(max, diff);
-        sum += diff;
-        count++;
-        if (rowsA[offset + v] > rowsA[offset + bestA]) bestA = v;
-        if (b[p][offset + v] > b[p][offset + bestB]) bestB = v;
-      }
-      positions++;
-      if (bestA === bestB) agree++;
-    }
-  });
-  return { max, mean: sum / count, top1: agree / positions, positions };
+/** Max and mean absolute difference and top-1 agreement over the accuracy prompts. */
+async function compare(reference: Model, other: Model) {
+  const c = await compareLogits(reference, other);
+  return { max: c.maxAbsDiff, mean: c.meanAbsDiff, top1: c.top1Agreement, positions: c.positions };
 }
 
 describe("loadModel's dtype option", () => {
   let fp32: Model;
-  let reference: Float32Array[];
   before(async () => {
     makeModel({ shape: "tiny", seed: 7, out: tinyDir });
     fp32 = await loadModel(tinyDir, { device: "cpu" });
-    reference = await promptLogits(fp32);
   });
   after(() => fp32.dispose());
 
@@ -62,7 +33,7 @@ describe("loadModel's dtype option", () => {
     // Measured on this tiny random model (logits spread over ~7): max 0.098, mean 0.012, 95% agreement.
     const model = await loadModel(tinyDir, { device: "cpu", dtype: "int8" });
     assert.equal(model.dtype, "int8");
-    const { max, mean, top1, positions } = compare(reference, await promptLogits(model));
+    const { max, mean, top1, positions } = await compare(fp32, model);
     await model.dispose();
     assert.ok(positions > 100);
     assert.ok(max < 0.3 && mean < 0.03 && top1 >= 0.9, `max ${max}, mean ${mean}, top-1 ${top1}`);
@@ -79,7 +50,7 @@ describe("loadModel's dtype option", () => {
 
   test("fp16 runs (on the CPU too) within float16 rounding of fp32", async () => {
     const model = await loadModel(tinyDir, { device: "cpu", dtype: "fp16" });
-    const { max, top1 } = compare(reference, await promptLogits(model));
+    const { max, top1 } = await compare(fp32, model);
     const step = await model.run({ inputIds: [[464]], attentionMask: [[1]], positionIds: [[0]], past: null });
     await model.dispose();
     assert.ok(max < 0.02 && top1 === 1, `max ${max}, top-1 ${top1}`);
@@ -90,6 +61,7 @@ describe("loadModel's dtype option", () => {
     await assert.rejects(loadModel(tinyDir, { dtype: "q4" as never }), /Expected `dtype` to be one of 'fp32', 'fp16', 'int8', got `"q4"`/);
     await assert.rejects(loadModel(tinyDir, { dtype: "int8", device: "webgpu" }), /'int8' runs on the CPU only, got device 'webgpu'; use device 'cpu'/);
     await assert.rejects(loadModel(tinyDir, { dtype: "int8", device: "cuda" }), /'int8' runs on the CPU only, got device 'cuda'/);
+    await assert.rejects(loadModel(tinyDir, { devise: "cpu" } as never), { name: "TypeError", message: /Unknown option `devise`.*did you mean `device`\?/ });
     await assert.rejects(loadModel(tinyDir, { dtype: "fp16", onnx: true }), /with `onnx: true` the export runs as it is/);
     const auto = await loadModel(tinyDir, { dtype: "int8" });
     assert.equal(auto.device, "cpu", "auto means cpu for int8");

@@ -5,8 +5,9 @@ import { argmax, entropy, rankOf, sampleToken, softmax, topN } from "../../lib/s
 import { createRandom } from "../../lib/random";
 import { processLogits } from "../../lib/sampling/warpers";
 
-// The short cuts of chooseToken must give exactly what the step-by-step stages give: the stages
-// (sampling.ts, distribution.ts) are the reference here, called directly with the same seeds.
+// chooseToken works on the ids the filters keep; it must give exactly what the [vocab]-sized stages
+// give (processLogits, then sampleToken over the whole row, and the dense topN, entropy and rankOf),
+// called directly with the same seeds.
 const vocab = 50257;
 const text = (id: number) => `<${id}>`;
 
@@ -27,7 +28,7 @@ function settings(overrides: Partial<ChoiceSettings>): ChoiceSettings {
   return { doSample: true, temperature: 1, topK: 40, topP: 1, trace: "none", traceTopN: 10, ...overrides };
 }
 
-describe("chooseToken's short cuts equal the full sampling stages", () => {
+describe("chooseToken on the kept ids equals the full sampling stages", () => {
   test("top-k sampling draws the same tokens with the same probabilities and trace", () => {
     for (const [r, logits] of rows().entries()) {
       for (const temperature of [1, 0.7, 1.3]) {

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 import { createRandom } from "../../lib/random";
-import { gpt2Tokenizer, loadTokenizer, type Encoding } from "../../lib/tokenizer/tokenizer";
-import { buildGpt2TokenizerJson, writeTokenizerFiles } from "../../lib/tokenizer/files";
+import { gpt2Tokenizer, type Encoding } from "../../lib/tokenizer/tokenizer";
 
 // js-tiktoken is an independent GPT-2 BPE (rank-based byte merges, its own copy of the ranks), used as
 // the reference. Its type declarations are ES-module-only, so it is required and typed by hand.
@@ -17,13 +17,11 @@ const reference = new Tiktoken(require("js-tiktoken/ranks/gpt2"));
 const tokenizer = gpt2Tokenizer();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-tokenizer-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-// The course's shared data folder sits next to the repository (or inside it, in some checkouts).
+// Tiny Shakespeare as the repository ships it (models/shakespeare/data/README.md gives its source and hash).
 const repo = path.resolve(__dirname, "..", "..", "..");
-const shakespeareFile = [path.join(repo, "..", "shared"), path.join(repo, "shared")]
-  .map((shared) => path.join(shared, "data", "tinyshakespeare", "input.txt"))
-  .find((file) => fs.existsSync(file));
-assert.ok(shakespeareFile, `tiny Shakespeare not found in ${path.join(repo, "..", "shared")} or ${path.join(repo, "shared")}`);
-const shakespeare = fs.readFileSync(shakespeareFile, "utf8");
+const shakespeareBytes = fs.readFileSync(path.join(repo, "models", "shakespeare", "data", "tinyshakespeare.txt"));
+assert.equal(createHash("sha256").update(shakespeareBytes).digest("hex"), "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed");
+const shakespeare = shakespeareBytes.toString("utf8");
 
 /** Independent golden values: the course's, and Hugging Face transformers 4.44 on openai-community/gpt2. */
 const GOLDEN: { text: string; ids: number[]; tokens?: string[] }[] = [
@@ -244,72 +242,5 @@ describe("validation", () => {
     assert.throws(() => tokenizer.decode("abc" as unknown as number[]), { name: "TypeError", message: /`ids`/ });
     assert.equal(tokenizer.decode([0, 50256]), "!<|endoftext|>");
     assert.equal(tokenizer.tokenText(50256), "<|endoftext|>");
-  });
-});
-
-describe("tokenizer files", () => {
-  test("tokenizer.json has the Hub's GPT-2 layout", () => {
-    const json = buildGpt2TokenizerJson();
-    assert.deepEqual(json.added_tokens, [
-      { id: 50256, content: "<|endoftext|>", single_word: false, lstrip: false, rstrip: false, normalized: true, special: true },
-    ]);
-    assert.equal(json.normalizer, null);
-    assert.deepEqual(json.pre_tokenizer, { type: "ByteLevel", add_prefix_space: false, trim_offsets: true, use_regex: true });
-    assert.deepEqual(json.post_processor, { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true });
-    assert.deepEqual(json.decoder, { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true });
-    const { vocab, merges, ...model } = json.model;
-    assert.deepEqual(model, {
-      type: "BPE", dropout: null, unk_token: null, continuing_subword_prefix: "", end_of_word_suffix: "",
-      fuse_unk: false, byte_fallback: false, ignore_merges: false,
-    });
-    assert.equal(Object.keys(vocab).length, 50257);
-    assert.equal(vocab["Ġthe"], 262);
-    assert.equal(vocab["<|endoftext|>"], 50256);
-    assert.equal(merges.length, 50000);
-    assert.equal(merges[0], "Ġ t");
-  });
-
-  test("the shared tokenizer.json cannot be changed", () => {
-    const json = buildGpt2TokenizerJson();
-    assert.throws(() => {
-      (json.model.vocab as Record<string, number>)["Ġthe"] = 1;
-    }, TypeError);
-    assert.equal(buildGpt2TokenizerJson().model.vocab["Ġthe"], 262);
-  });
-
-  test("writeTokenizerFiles writes both files, which loadTokenizer reads", () => {
-    const dir = path.join(tmp, "written", "deeper");
-    writeTokenizerFiles(dir);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ["tokenizer.json", "tokenizer_config.json"]);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8")), buildGpt2TokenizerJson());
-    const config = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8"));
-    assert.equal(config.model_max_length, 1024);
-    assert.equal(config.tokenizer_class, "GPT2Tokenizer");
-    assert.equal(config.add_prefix_space, false);
-    for (const key of ["bos_token", "eos_token", "unk_token"]) assert.equal(config[key], "<|endoftext|>");
-    assert.deepEqual(loadTokenizer(dir).encode("When using LLMs,").ids, [2215, 1262, 27140, 10128, 11]);
-  });
-
-  test("loadTokenizer needs tokenizer.json, a directory string and GPT-2's tokenizer", () => {
-    const empty = path.join(tmp, "empty");
-    fs.mkdirSync(empty);
-    assert.throws(() => loadTokenizer(empty), /tokenizer\.json.*writeTokenizerFiles/);
-    assert.throws(() => loadTokenizer(5 as unknown as string), { name: "TypeError", message: /`dir`/ });
-    fs.writeFileSync(path.join(empty, "tokenizer.json"), "{ not json");
-    assert.throws(() => loadTokenizer(empty), /tokenizer\.json: not valid JSON/);
-    fs.writeFileSync(path.join(empty, "tokenizer.json"), "[]");
-    assert.throws(() => loadTokenizer(empty), { name: "TypeError", message: /tokenizer\.json: expected a JSON object/ });
-    fs.writeFileSync(path.join(empty, "tokenizer.json"), "{}");
-    assert.throws(() => loadTokenizer(empty), /tokenizer\.json: tokenizers\.js cannot read it/);
-    const json = buildGpt2TokenizerJson();
-    fs.writeFileSync(path.join(empty, "tokenizer.json"), JSON.stringify({ ...json, added_tokens: [] }));
-    assert.throws(() => loadTokenizer(empty), { name: "RangeError", message: /not GPT-2's tokenizer/ });
-    fs.writeFileSync(path.join(empty, "tokenizer.json"), JSON.stringify(json));
-    assert.deepEqual(loadTokenizer(empty).encode("<|endoftext|>").ids, [50256]);
-  });
-
-  test("writeTokenizerFiles needs a directory path", () => {
-    assert.throws(() => writeTokenizerFiles(""), { name: "TypeError", message: /`dir`/ });
-    assert.throws(() => writeTokenizerFiles(undefined as unknown as string), TypeError);
   });
 });

@@ -1,82 +1,16 @@
-// Tests for lib/hub.ts and the cache, download and lock code under it, against the local Hub
+// Tests for lib/hub/resolve.ts and the download and lock code under it, against the local Hub
 // stand-in in hub-server.ts. Every test gets its own HF_HUB_CACHE and points HF_ENDPOINT at its
-// own stand-in; the default endpoint is a closed local port, so nothing can reach the real Hub.
-// Expected bytes are the source folder's own sha256s, computed here with node:crypto.
-import { test, before, after } from "node:test";
+// own stand-in (fixtures.ts); the default endpoint is a closed local port, so nothing can reach the
+// real Hub. Expected bytes are the source folder's own sha256s, computed with node:crypto.
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { promisify } from "node:util";
 import { scanCachedRepo } from "@huggingface/hub";
-import { makeModel } from "../../lib/weights/make-model";
-import { listCachedModels } from "../../lib/hub/cache";
 import type { DownloadProgress } from "../../lib/hub/download";
 import { ModelFilesError } from "../../lib/hub/errors";
 import { hubRepoId, resolveModelFiles } from "../../lib/hub/resolve";
-import { startHubServer, type HubServer } from "./hub-server";
-
-const run = promisify(execFile);
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-hub-test-"));
-// Nothing from the real environment leaks in: no saved token, no real cache, no real Hub.
-process.env.HF_HOME = path.join(scratch, "hf-home");
-process.env.HF_HUB_CACHE = path.join(scratch, "default-cache");
-process.env.HF_ENDPOINT = "http://127.0.0.1:9";
-for (const name of ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_TOKEN_PATH", "HF_HUB_OFFLINE"]) delete process.env[name];
-
-const GPT2 = "openai-community/gpt2";
-const ONNX_REPO = "someone/gpt2-onnx";
-const source = path.join(scratch, "source");
-const onnxSource = path.join(scratch, "onnx-source");
-const HUB_JS = path.join(__dirname, "..", "..", "lib", "hub", "resolve.js");
-let servers: HubServer[] = [];
-let caches = 0;
-
-const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-
-before(() => {
-  makeModel({ shape: "tiny", seed: 7, out: source });
-  // An ONNX-only repo laid out like Xenova/gpt2: no model.safetensors, the graph under onnx/.
-  fs.mkdirSync(path.join(onnxSource, "onnx"), { recursive: true });
-  for (const file of ["config.json", "tokenizer.json"]) fs.copyFileSync(path.join(source, file), path.join(onnxSource, file));
-  fs.writeFileSync(path.join(onnxSource, "onnx", "decoder_model_merged.onnx"), Buffer.alloc(300_000, 7));
-  fs.writeFileSync(path.join(onnxSource, "onnx", "decoder_model_merged.onnx_data"), Buffer.alloc(500_000, 9));
-  fs.writeFileSync(path.join(onnxSource, "onnx", "decoder_model.onnx"), Buffer.alloc(1000, 1));
-});
-
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  fs.rmSync(scratch, { recursive: true, force: true });
-});
-
-/** A running stand-in with the tiny model as openai-community/gpt2, and env pointing at it. */
-async function setUp(): Promise<{ server: HubServer; cache: string }> {
-  const server = await startHubServer({ [GPT2]: source, [ONNX_REPO]: onnxSource });
-  servers.push(server);
-  const cache = path.join(scratch, `cache-${++caches}`);
-  process.env.HF_HUB_CACHE = cache;
-  process.env.HF_ENDPOINT = server.url;
-  delete process.env.HF_HUB_OFFLINE;
-  delete process.env.HF_TOKEN;
-  return { server, cache };
-}
-
-const repoDir = (cache: string) => path.join(cache, "models--openai-community--gpt2");
-const weightsSha = () => sha256(path.join(source, "model.safetensors"));
-
-/** Resolves `gpt2` in a child process with `env` added; returns its JSON report. */
-async function resolveInChild(env: Record<string, string>, shell = ""): Promise<{ files?: { weights: string }; error?: { code: string; message: string } }> {
-  const script =
-    // With a file size limit the kernel sends SIGXFSZ, which kills by default; ignoring it makes
-    // the write fail with EFBIG instead, as a full disk fails with ENOSPC.
-    `process.on("SIGXFSZ", () => {}); require(${JSON.stringify(HUB_JS)}).resolveModelFiles("gpt2")` +
-    `.then((files) => console.log(JSON.stringify({ files })), (e) => console.log(JSON.stringify({ error: { code: e.code, message: e.message } })))`;
-  const command = `${shell}exec "${process.execPath}" -e '${script}'`;
-  const { stdout } = await run("bash", ["-c", command], { env: { ...process.env, ...env } });
-  return JSON.parse(stdout);
-}
+import { closeServer, GPT2, ONNX_REPO, onnxSource, repoDir, resolveInChild, scratch, setUp, sha256, source, weightsSha } from "./fixtures";
 
 test("downloads a model into the Hub cache layout, then reloads it without the network", async () => {
   const { server, cache } = await setUp();
@@ -114,8 +48,7 @@ test("downloads a model into the Hub cache layout, then reloads it without the n
   delete process.env.HF_HUB_OFFLINE;
 
   // Server gone: the connection is refused and the cache answers.
-  await server.close();
-  servers = servers.filter((s) => s !== server);
+  await closeServer(server);
   assert.deepEqual(await resolveModelFiles("gpt2"), files);
   assert.deepEqual(await resolveModelFiles(GPT2, { revision: commit }), files);
 });
@@ -349,35 +282,4 @@ test("options are checked where they come in", async () => {
   await assert.rejects(resolveModelFiles("gpt2", { onnx: "yes" as never }), { name: "TypeError", message: /`onnx` to be a boolean/ });
   await assert.rejects(resolveModelFiles("gpt2", { endpoint: "huggingface.co" }), RangeError);
   await assert.rejects(resolveModelFiles(""), TypeError);
-});
-
-test("listCachedModels reports repos, revisions and sizes", async () => {
-  const { server, cache } = await setUp();
-  assert.deepEqual(await listCachedModels(), []);
-  await resolveModelFiles("gpt2");
-  fs.writeFileSync(path.join(repoDir(cache), "blobs", `${"0".repeat(64)}.incomplete`), Buffer.alloc(1234));
-  const names = ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"];
-  const size = names.reduce((sum, name) => sum + fs.statSync(path.join(source, name)).size, 0);
-  const commit = server.commitOf(GPT2);
-  assert.deepEqual(await listCachedModels({ cacheDir: cache }), [
-    {
-      repo: GPT2,
-      path: repoDir(cache),
-      sizeBytes: size,
-      partialBytes: 1234,
-      revisions: [{ commit, refs: ["main"], files: names, path: path.join(repoDir(cache), "snapshots", commit) }],
-    },
-  ]);
-});
-
-test("the CLI downloads with `download` and lists with `models`", async () => {
-  const { server, cache } = await setUp();
-  const bin = path.join(__dirname, "..", "..", "..", "bin", "gpt2-lab.js");
-  const env = { ...process.env, HF_HUB_CACHE: cache, HF_ENDPOINT: server.url };
-  const download = await run(process.execPath, [bin, "download", "gpt2"], { env });
-  assert.match(download.stdout, new RegExp(`^openai-community/gpt2 @ ${server.commitOf(GPT2)}\\n`));
-  assert.match(download.stdout, /model\.safetensors +13\.\d MB/);
-  const models = await run(process.execPath, [bin, "models"], { env });
-  assert.match(models.stdout, /openai-community\/gpt2  \d+\.\d MB\n  [0-9a-f]{12} \(main\)  4 files, ready\n/);
-  await assert.rejects(run(process.execPath, [bin, "download"], { env }), { code: 2 });
 });
