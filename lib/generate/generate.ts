@@ -1,6 +1,6 @@
 // Autoregressive generation with Hugging Face's `generate` semantics: every prompt is copied
-// `numSamples` times into one left-padded batch (the prompt pass runs each prompt once and the model
-// repeats its cache for the samples); each step feeds only the newest token (the key/value cache
+// `numSamples` times into one left-padded batch (the prompt pass runs each distinct prompt once and
+// the model copies its cache to the samples); each step feeds only the newest token (the key/value cache
 // holds the rest), turns the last logits into a distribution (temperature → top-k → top-p →
 // softmax, or argmax when greedy), draws a token per row, and can record what it saw.
 // Left out: beam search, repetition penalties, stop strings.
@@ -52,6 +52,8 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
 
   // The batch: each prompt numSamples times, left-padded to the longest.
   const rows = prompts.flatMap((ids) => Array<number[]>(o.numSamples).fill(ids));
+  // Rows with equal ids share one prompt pass; the k-th of them draws with the k-th generator.
+  const { distinct, rowOf, occurrence } = groupEqualRows(rows);
   const batch = leftPad(rows);
   const promptLength = batch.inputIds[0].length;
   if (promptLength + o.maxNewTokens > config.n_positions) {
@@ -60,17 +62,18 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
         `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
     );
   }
-  // One generator per sample, seeded by its index within its prompt, so batching changes nothing.
-  const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, row % o.numSamples)));
+  // One generator per sample, seeded by its index among the samples of the same prompt, so batching
+  // changes nothing, and a prompt given ten times draws as one prompt with numSamples 10.
+  const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, occurrence[row])));
   const streams = rows.map(() => new TextStream(tokenizer));
   const newIds: number[][] = rows.map(() => []);
   const steps: StepTrace[][] = rows.map(() => []);
   const finished = rows.map(() => false);
   const text = (id: number) => tokenizer.tokenText(id);
 
-  // The prompt pass reads each prompt once: its numSamples copies would compute the same cache and
-  // logits, which the model repeats for them.
-  const first = o.numSamples > 1 ? leftPad(prompts) : batch;
+  // The prompt pass reads each distinct prompt once: its copies would compute the same cache and
+  // logits, which the model copies to them.
+  const first = distinct.length < rows.length ? leftPad(distinct) : batch;
   let inputIds = first.inputIds;
   let attentionMask = first.attentionMask;
   let positionIds = attentionMask.map(positionsFromMask);
@@ -82,7 +85,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
       let outputs = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
       if (inputIds.length < rows.length) {
-        outputs = await model.repeatRows(outputs, o.numSamples);
+        outputs = await model.selectRows(outputs, rowOf);
         ({ attentionMask } = batch);
         positionIds = attentionMask.map(positionsFromMask);
       }
@@ -124,6 +127,24 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
     };
   });
   return { promptIds: prompts, samples, greedy: !o.doSample, ignored: o.ignored };
+}
+
+/** The distinct rows, which of them each row is, and how many equal rows came before it. */
+function groupEqualRows(rows: number[][]): { distinct: number[][]; rowOf: number[]; occurrence: number[] } {
+  const index = new Map<string, number>();
+  const distinct: number[][] = [];
+  const seen: number[] = [];
+  const rowOf = rows.map((ids) => {
+    const key = ids.join(",");
+    if (!index.has(key)) {
+      index.set(key, distinct.length);
+      distinct.push(ids);
+      seen.push(0);
+    }
+    return index.get(key)!;
+  });
+  const occurrence = rowOf.map((d) => seen[d]++);
+  return { distinct, rowOf, occurrence };
 }
 
 /** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */

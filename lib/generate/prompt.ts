@@ -3,8 +3,8 @@
 // `tokenizer.encodeBatch`, whose padding is dropped. An empty text stands for `<|endoftext|>`, the
 // token unconditional samples start from; an empty id row is refused instead of guessed.
 import { invalid } from "../checks";
-import { END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "../config";
-import type { BatchEncoding, Tokenizer } from "../tokenizer/tokenizer";
+import { END_OF_TEXT_ID } from "../config";
+import { type BatchEncoding, expectTokenId, type Tokenizer } from "../tokenizer/tokenizer";
 
 /** A text, several texts, token id rows (one per prompt), or a batch from `tokenizer.encodeBatch`. */
 export type Prompt = string | readonly string[] | readonly (readonly number[])[] | BatchEncoding;
@@ -42,10 +42,6 @@ function withoutPadding({ inputIds, attentionMask }: BatchEncoding): number[][] 
 /** A copy of a row of token ids, each checked. */
 function checkedIds(ids: readonly number[], name: string): number[] {
   if (ids.length === 0) throw invalid(RangeError, name, `at least one token id (for an unprompted sample, [${END_OF_TEXT_ID}], <|endoftext|>)`, ids);
-  ids.forEach((id, t) => {
-    if (!Number.isInteger(id) || id < 0 || id >= GPT2_VOCAB_SIZE) {
-      throw invalid(typeof id === "number" ? RangeError : TypeError, `${name}[${t}]`, `a token id, an integer in [0, ${GPT2_VOCAB_SIZE})`, id);
-    }
-  });
+  ids.forEach((id, t) => expectTokenId(id, `${name}[${t}]`));
   return [...ids];
 }

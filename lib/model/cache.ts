@@ -1,6 +1,6 @@
 // The key/value cache a decoder run returns and the next run reads: one key and one value tensor per
 // layer, [batch, heads, length, headDim], in CPU memory or (WebGPU) in GPU memory. Only the model
-// handles it (model.ts): making the empty cache of a first run, repeating rows for samples that
+// handles it (model.ts): making the empty cache of a first run, copying rows for samples that
 // share a prompt (moving a GPU cache to the CPU first), and freeing GPU memory.
 import * as ort from "onnxruntime-node";
 
@@ -22,15 +22,15 @@ export function cacheLength(cache: KvCache): number {
 }
 
 /**
- * Each of the `batch` rows of `cache` written `times` times in a row, in CPU memory. A cache in GPU
+ * The cache of a new batch whose row r is row `rows[r]` of `cache`, in CPU memory. A cache in GPU
  * memory is read back first and freed.
  */
-export async function repeatCacheRows(cache: KvCache, times: number): Promise<KvCache> {
+export async function gatherCacheRows(cache: KvCache, rows: readonly number[]): Promise<KvCache> {
   return Promise.all(
     cache.map(async (tensor) => {
       const data = (await tensor.getData(true)) as Float32Array | Uint16Array;
-      const batch = tensor.dims[0];
-      return new ort.Tensor(tensor.type as "float32", repeatBlocks(data, batch, times) as Float32Array, [batch * times, ...tensor.dims.slice(1)]);
+      const gathered = gatherBlocks(data, tensor.dims[0], rows) as Float32Array;
+      return new ort.Tensor(tensor.type as "float32", gathered, [rows.length, ...tensor.dims.slice(1)]);
     }),
   );
 }
@@ -40,13 +40,10 @@ export function disposeCache(cache: KvCache | null): void {
   for (const tensor of cache ?? []) if (tensor.location === "gpu-buffer") tensor.dispose();
 }
 
-/** `data` as `count` equal blocks, each written `times` times in a row. */
-export function repeatBlocks<T extends Float32Array | Uint16Array>(data: T, count: number, times: number): T {
+/** `data` cut into `count` equal blocks, and block `rows[r]` written as block r of the result. */
+export function gatherBlocks<T extends Float32Array | Uint16Array>(data: T, count: number, rows: readonly number[]): T {
   const size = data.length / count;
-  const out = new (data.constructor as new (length: number) => T)(data.length * times);
-  for (let block = 0; block < count; block++) {
-    const source = data.subarray(block * size, (block + 1) * size);
-    for (let copy = 0; copy < times; copy++) out.set(source, (block * times + copy) * size);
-  }
+  const out = new (data.constructor as new (length: number) => T)(size * rows.length);
+  rows.forEach((block, r) => out.set(data.subarray(block * size, (block + 1) * size), r * size));
   return out;
 }

@@ -6,7 +6,7 @@ import { type Gpt2Config } from "../config";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
-import { cacheLength, disposeCache, emptyCache, type KvCache, repeatBlocks, repeatCacheRows } from "./cache";
+import { cacheLength, disposeCache, emptyCache, gatherBlocks, gatherCacheRows, type KvCache } from "./cache";
 import { describeModel } from "./describe";
 import type { ResolvedDevice } from "./device";
 import { int64Tensor } from "./session";
@@ -125,13 +125,14 @@ export class Model {
   }
 
   /**
-   * The outputs of a run over `batch` rows, each row repeated `times` times in a row: the prompt
-   * pass of samples that share a prompt runs once per prompt. A cache in GPU memory comes back in
-   * CPU memory (and the GPU copy is freed); the next run moves it where the session wants it.
+   * The outputs of a run as if it had run over a batch whose row r is row `rows[r]` of this one: so
+   * the prompt pass of samples that share a prompt runs once per distinct prompt. A cache in GPU
+   * memory comes back in CPU memory (and the GPU copy is freed); the next run moves it where the
+   * session wants it.
    */
-  async repeatRows({ logits, present }: DecoderOutputs, times: number): Promise<DecoderOutputs> {
+  async selectRows({ logits, present }: DecoderOutputs, rows: readonly number[]): Promise<DecoderOutputs> {
     const batch = present[0].dims[0];
-    return { logits: repeatBlocks(logits, batch, times), present: await repeatCacheRows(present, times) };
+    return { logits: gatherBlocks(logits, batch, rows), present: await gatherCacheRows(present, rows) };
   }
 
   /** Frees a cache no run will read again (GPU memory at once; CPU memory is left to the garbage collector). */

@@ -6,12 +6,10 @@ import { executionProviders, type ResolvedDevice } from "./device";
 /**
  * onnxruntime settings for decoding: every graph optimization (onnxruntime fuses LayerNorm, gelu
  * and the attention scale), its default of one intra-op thread per physical core, and worker
- * threads that sleep rather than spin between operators. On a 2-core machine, sleeping cost 0-5%
- * (fp32) and up to 15% (int8, batch 1) when the machine was idle, and saved 20-35% when other
- * processes kept the cores busy (spinning threads then take turns with them); bench/generate.ts
- * also runs transformers.js on gpt2-lab's graph with these settings, and its floors use them.
- * On WebGPU the `layers` caches stay in GPU memory between steps (`disposeCache` frees them)
- * instead of crossing to the CPU and back.
+ * threads that sleep rather than spin between operators: spinning workers win on an idle machine
+ * and lose when other processes keep the cores busy (the measured costs are in bench/results.md
+ * and the README's Speed section). On WebGPU the `layers` caches stay in GPU memory between steps
+ * (`Model.disposeCache` frees them) instead of crossing to the CPU and back.
  */
 export function sessionOptions(device: ResolvedDevice, layers = 0): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {

@@ -5,7 +5,7 @@
 // tokenizer.json. GPT-2's byte-level BPE only: no normalizers, text pairs or truncation.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectString, received } from "../checks";
+import { expectString, invalid, received } from "../checks";
 import { END_OF_TEXT, END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "../config";
 import { buildGpt2TokenizerJson, gpt2TokenizerConfig, tokenizerJsonFromVocabAndMerges } from "./files";
 import { byteSpansToOffsets, utf8Length } from "./offsets";
@@ -210,11 +210,9 @@ function readJson(file: string): object {
   return value;
 }
 
-function expectTokenId(value: unknown, name: string): void {
-  if (typeof value !== "number") {
-    throw new TypeError(`Expected \`${name}\` to be a token id (number), got ${received(value)}`);
-  }
-  if (!Number.isInteger(value) || value < 0 || value >= GPT2_VOCAB_SIZE) {
-    throw new RangeError(`Token id \`${value}\` (\`${name}\`) is not valid: expected an integer in [0, ${GPT2_VOCAB_SIZE})`);
-  }
+/** Checks that `value` is a token id: an integer in [0, 50257). */
+export function expectTokenId(value: unknown, name: string): asserts value is number {
+  const expected = `a token id, an integer in [0, ${GPT2_VOCAB_SIZE})`;
+  if (typeof value !== "number") throw invalid(TypeError, name, expected, value);
+  if (!Number.isInteger(value) || value < 0 || value >= GPT2_VOCAB_SIZE) throw invalid(RangeError, name, expected, value);
 }

@@ -1,7 +1,7 @@
 // IEEE 754 binary16 (half precision) to and from float32, for float16 checkpoints and fp16 ONNX
 // weights: the one converter every part of gpt2-lab uses. Encoding rounds to nearest, ties to even,
 // as numpy's and PyTorch's float32 → float16 casts do; it works on the bit patterns of a whole array
-// at once, about 100 times faster than a call per value.
+// at once rather than one call per value.
 
 /** float32 values to binary16 bits (overflow gives ±Infinity, NaN stays NaN). */
 export function floatsToHalves(values: Float32Array): Uint16Array {

@@ -7,7 +7,7 @@ import { configForShape, END_OF_TEXT_ID } from "../../lib/config";
 import { generate } from "../../lib/generate/generate";
 import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
-import { repeatBlocks } from "../../lib/model/cache";
+import { gatherBlocks } from "../../lib/model/cache";
 import type { DecoderInputs, Model } from "../../lib/model/model";
 import { TextStream } from "../../lib/tokenizer/text-stream";
 import { gpt2Tokenizer } from "../../lib/tokenizer/tokenizer";
@@ -51,6 +51,16 @@ describe("generate on a tiny random GPT-2", () => {
     assert.deepEqual(await generate(model, model.tokenizer.encodeBatch(texts), options), fromText);
     assert.deepEqual(fromText.promptIds, ids);
     assert.deepEqual(await generate(model, [ids[1]], options), await generate(model, "Hi", options));
+  });
+
+  test("a prompt given several times, as the course's expanded batch, draws as one prompt with numSamples", async () => {
+    const options = { maxNewTokens: 6, doSample: true, topK: 40, seed: 4 };
+    const ids = model.tokenizer.encode("When using LLMs,").ids;
+    const expanded = await generate(model, Array(4).fill(ids), options);
+    const once = await generate(model, "When using LLMs,", { ...options, numSamples: 4 });
+    assert.deepEqual(expanded.samples.map((s) => s.ids), once.samples.map((s) => s.ids));
+    assert.equal(new Set(expanded.samples.map((s) => s.text)).size, 4, "the copies draw different samples");
+    assert.deepEqual(expanded.samples.map((s) => s.prompt), [0, 1, 2, 3]);
   });
 
   test("bad token id prompts name the row and the position", async () => {
@@ -281,9 +291,9 @@ function scriptedModel(next: (at: { row: number; step: number }) => number, call
       for (let row = 0; row < batch; row++) logits[(row * kept + kept - 1) * vocab + next({ row, step })] = 10;
       return { logits, present: [] };
     },
-    // Rows of logits repeated as the real model repeats logits and cache; there is no cache here.
-    async repeatRows({ logits }: { logits: Float32Array }, times: number) {
-      return { logits: repeatBlocks(logits, logits.length / vocab, times), present: [] }; // one kept position per row
+    // Rows of logits copied as the real model copies logits and cache; there is no cache here.
+    async selectRows({ logits }: { logits: Float32Array }, rows: number[]) {
+      return { logits: gatherBlocks(logits, logits.length / vocab, rows), present: [] }; // one kept position per row
     },
     disposeCache() {},
   } as unknown as Model;
