@@ -3,14 +3,17 @@
 import { parseArgs } from "node:util";
 import type { Command } from "./command";
 import { listCachedModels } from "../lib/hub/cache";
-import { hubCacheDir } from "../lib/hub/env";
+import * as path from "node:path";
+import { hubCacheDir, labCacheDir } from "../lib/hub/env";
+import { listConversions } from "../lib/onnx/convert";
 import { formatBytes } from "./progress";
 
 const usage = `Usage: gpt2-lab models
 
 Lists the model repos in the Hugging Face Hub cache ($HF_HUB_CACHE, else $HF_HOME/hub, else
 ~/.cache/huggingface/hub), with each cached revision and the disk space they use. Models marked
-"ready" have config.json, tokenizer.json and model.safetensors and load offline.`;
+"ready" have config.json, tokenizer.json and model.safetensors and load offline. Then the ONNX
+conversions gpt2-lab made ($GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab), interrupted ones marked.`;
 
 export const modelsCommand: Command = {
   name: "models",
@@ -23,6 +26,7 @@ export const modelsCommand: Command = {
     process.stdout.write(`Hugging Face cache: ${cacheDir}\n`);
     if (models.length === 0) {
       process.stdout.write("No models cached yet; fetch one with `npx gpt2-lab download gpt2`.\n");
+      writeConversions();
       return;
     }
     let total = 0;
@@ -37,5 +41,24 @@ export const modelsCommand: Command = {
       }
     }
     process.stdout.write(`\n${models.length} model${models.length === 1 ? "" : "s"}, ${formatBytes(total)} in total\n`);
+    writeConversions();
   },
 };
+
+/** The ONNX conversions gpt2-lab made, with interrupted ones flagged: they take space until removed. */
+function writeConversions(): void {
+  const conversions = listConversions();
+  if (conversions.length === 0) return;
+  process.stdout.write(`\nConverted models: ${labCacheDir()}\n`);
+  for (const { path: dir, sizeBytes, state } of conversions) {
+    const note =
+      state === "interrupted"
+        ? "  (interrupted conversion; the next conversion removes it)"
+        : state === "damaged"
+          ? "  (damaged; converted again when next loaded)"
+          : state === "in progress"
+            ? "  (being written by another process)"
+            : "";
+    process.stdout.write(`  ${path.basename(dir)}  ${formatBytes(sizeBytes)}${note}\n`);
+  }
+}

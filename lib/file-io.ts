@@ -1,5 +1,6 @@
-// Two file operations several parts of the library need: writing a small file so that readers see
-// either the old contents or the new, never half of them, and hashing a file of any size.
+// File operations several parts of the library need: writing a small file so that readers see
+// either the old contents or the new, never half of them, and hashing a file (sha256 of any size,
+// and the git blob id the Hub gives small files as their ETag).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 
@@ -20,4 +21,9 @@ export async function fileSha256(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/** The git blob id of some bytes, `sha1("blob {size}\0" + bytes)`: the Hub's ETag for files outside Git LFS. */
+export function gitBlobSha1(bytes: Uint8Array): string {
+  return createHash("sha1").update(`blob ${bytes.length}\0`).update(bytes).digest("hex");
 }

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { getRepoFolderName } from "@huggingface/hub";
-import { writeFileAtomically } from "../file-io";
+import { gitBlobSha1, writeFileAtomically } from "../file-io";
 import { hubCacheDir } from "./env";
 import { cacheWriteError } from "./errors";
 
@@ -73,6 +73,29 @@ export function fileExists(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A git blob id: the ETag, and so the blob name, of a file the Hub keeps outside Git LFS. */
+const GIT_BLOB_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * Checks a cached small file against its blob name (its git blob id) and, when they differ,
+ * removes the blob and the snapshot link, so the file is fetched again instead of trusted.
+ * Returns whether it was removed. LFS blobs, named by their sha256, were checked when they arrived.
+ */
+export function dropIfCorrupt(cache: RepoCache, commit: string, file: string): boolean {
+  const pointer = path.join(cache.snapshotDir(commit), file);
+  let blob: string;
+  try {
+    blob = fs.realpathSync(pointer);
+  } catch {
+    return false;
+  }
+  const name = path.basename(blob);
+  if (!GIT_BLOB_ID.test(name) || gitBlobSha1(fs.readFileSync(blob)) === name) return false;
+  fs.rmSync(pointer, { force: true });
+  fs.rmSync(blob, { force: true });
+  return true;
 }
 
 /**

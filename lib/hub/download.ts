@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { fileSha256 } from "../file-io";
+import { fileSha256, gitBlobSha1 } from "../file-io";
 import { cacheWriteError, ModelFilesError } from "./errors";
-import { type HubConnection, type HubTarget, httpError, hubFetch, revisionText } from "./http";
+import { type HubConnection, type HubTarget, httpError, hubFetch, revisionText, shownUrl } from "./http";
 
 /** Progress of one file's download, in bytes. */
 export interface DownloadProgress {
@@ -32,6 +32,8 @@ export interface DownloadRequest {
   size: number;
   /** Announced sha256 (hex), checked when given. */
   sha256?: string;
+  /** Announced git blob id (the ETag of a file outside Git LFS), checked when given. */
+  gitOid?: string;
   /** Final path; the partial file is `${dest}.incomplete`. */
   dest: string;
 }
@@ -164,7 +166,7 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
 }
 
 /** Checks size and sha256 of the finished file; deletes it and throws if either is wrong. */
-async function verify(incomplete: string, { size, sha256, target, url }: DownloadRequest): Promise<void> {
+async function verify(incomplete: string, { size, sha256, gitOid, target, url }: DownloadRequest): Promise<void> {
   const actualSize = sizeOf(incomplete);
   let problem: string | undefined;
   if (actualSize !== size) {
@@ -172,12 +174,15 @@ async function verify(incomplete: string, { size, sha256, target, url }: Downloa
   } else if (sha256) {
     const actual = await fileSha256(incomplete);
     if (actual !== sha256) problem = `its sha256 is ${actual}, but the Hub announced ${sha256} (X-Linked-Etag)`;
+  } else if (gitOid) {
+    const actual = gitBlobSha1(fs.readFileSync(incomplete));
+    if (actual !== gitOid) problem = `its git blob id is ${actual}, but the Hub announced ${gitOid} (ETag)`;
   }
   if (!problem) return;
   fs.rmSync(incomplete, { force: true });
   throw new ModelFilesError(
     "checksum",
-    `The download of \`${target.file}\` of ${target.repo} (${revisionText(target)}, from ${new URL(url).origin}) is corrupt: ` +
+    `The download of \`${target.file}\` of ${target.repo} (${revisionText(target)}, from ${shownUrl(new URL(url).origin)}) is corrupt: ` +
       `${problem}. The downloaded file was deleted; run the command again to fetch it anew. ` +
       "If this repeats, something between you and the Hub (a proxy, or the mirror in HF_ENDPOINT) changes the file.",
   );

@@ -28,15 +28,47 @@ export function endpointFromEnv(): string {
   return (process.env.HF_ENDPOINT || "https://huggingface.co").replace(/\/+$/, "");
 }
 
+/** A Hub access token and where it came from (for messages, which never show the token itself). */
+export interface Token {
+  value: string;
+  source: string;
+}
+
 /** `$HF_TOKEN`, else the token `hf auth login` saved in `$HF_TOKEN_PATH` or `$HF_HOME/token`. */
-export function tokenFromEnv(): string | undefined {
-  const fromEnv = process.env.HF_TOKEN || process.env.HUGGING_FACE_HUB_TOKEN;
-  if (fromEnv) return fromEnv.trim();
+export function tokenFromEnv(): Token | undefined {
+  for (const name of ["HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"]) {
+    const value = process.env[name];
+    if (value) return { value: value.trim(), source: `the environment variable ${name}` };
+  }
+  const file = process.env.HF_TOKEN_PATH || path.join(hfHome(), "token");
   try {
-    return fs.readFileSync(process.env.HF_TOKEN_PATH || path.join(hfHome(), "token"), "utf8").trim() || undefined;
+    const value = fs.readFileSync(file, "utf8").trim();
+    return value ? { value, source: `the token file ${file}` } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Checks that a token can be sent as an HTTP header: printable ASCII without spaces, as Hugging
+ * Face tokens are. The error says what is wrong and where the token came from, never the token.
+ */
+export function checkToken({ value, source }: Token): string {
+  const bad = [...value].findIndex((c) => !/^[\x21-\x7e]$/.test(c));
+  if (bad < 0) return value;
+  const code = value.codePointAt(bad)!;
+  const what =
+    code === 0x0a || code === 0x0d
+      ? "a line break"
+      : code < 0x20 || code === 0x7f
+        ? "a control character"
+        : code === 0x20 || code === 0x09
+          ? "a space"
+          : "a character that is not ASCII";
+  throw new RangeError(
+    `The Hugging Face token from ${source} contains ${what} (at character ${bad + 1} of ${value.length}), so it cannot be sent; ` +
+      "a token is one line of letters, digits, - and _ (such as hf_…): copy it again from https://huggingface.co/settings/tokens",
+  );
 }
 
 /** Whether `$HF_HUB_OFFLINE` is set to 1/on/yes/true (any case), as in huggingface_hub. */

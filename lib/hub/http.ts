@@ -63,36 +63,65 @@ export function revisionText({ revision, commit }: HubTarget): string {
   return `revision \`${revision}\`${commit && commit !== revision ? ` (commit ${commit.slice(0, 12)})` : ""}`;
 }
 
-/** HEADs `file` in `repo` at `revision`, following the Hub's relative redirects (renamed repos). */
+/** Files the Hub stores with Git LFS (its default .gitattributes), whose ETag is not their hash. */
+const LFS_FILE = /\.(safetensors|onnx|onnx_data|data|bin|h5|msgpack|pt|pth)$|\.onnx_data_\d+$/;
+
+/**
+ * HEADs `file` in `repo` at `revision`, following relative redirects (renamed repos, mirrors). The
+ * Hub puts an LFS file's sha256 and size (`X-Linked-Etag`, `X-Linked-Size`) on the redirect that
+ * points at its storage, which need not repeat them: they are taken from whichever hop sent them.
+ * An LFS file whose sha256 no hop gave is refused, since nothing could check its bytes.
+ */
 export async function fetchFileMetadata(connection: HubConnection, target: HubTarget & { file: string }): Promise<FileMetadata> {
   const encodedPath = target.file.split("/").map(encodeURIComponent).join("/");
   let url = `${connection.endpoint}/${target.repo}/resolve/${encodeURIComponent(target.commit ?? target.revision)}/${encodedPath}`;
+  let linkedEtag: string | null = null;
+  let linkedSize: string | null = null;
+  let commit: string | null = null;
   for (let hops = 0; ; hops++) {
     // identity: Content-Length must be the real size, not a compressed one.
     const response = await hubFetch(connection, url, { method: "HEAD", redirect: "manual", headers: { "Accept-Encoding": "identity" } });
+    linkedEtag = response.headers.get("X-Linked-Etag") ?? linkedEtag;
+    linkedSize = response.headers.get("X-Linked-Size") ?? linkedSize;
+    commit = response.headers.get("X-Repo-Commit") ?? commit;
     const location = response.headers.get("Location");
-    if (response.status >= 300 && response.status < 400 && location && !/^[a-z][a-z0-9+.-]*:/i.test(location) && hops < 10) {
+    const redirect = response.status >= 300 && response.status < 400;
+    if (redirect && location && !/^[a-z][a-z0-9+.-]*:/i.test(location) && hops < 10) {
       url = new URL(location, url).href;
       continue;
     }
-    if (!(response.ok || (response.status >= 300 && response.status < 400))) throw httpError(response, target, connection);
-    const linkedEtag = response.headers.get("X-Linked-Etag");
+    if (!(response.ok || redirect)) throw httpError(response, target, connection);
     const etag = normalizeEtag(linkedEtag ?? response.headers.get("ETag"));
-    const size = Number(response.headers.get("X-Linked-Size") ?? response.headers.get("Content-Length"));
+    const size = Number(linkedSize ?? response.headers.get("Content-Length"));
     // The etag becomes a file name in the cache: only plain hash-like names are accepted.
     if (!etag || !/^[\w-][\w.-]*$/.test(etag) || !Number.isSafeInteger(size) || size < 0) {
       throw new ModelFilesError(
         "bad-response",
-        `The Hub at ${connection.endpoint} sent no usable ETag or size for \`${target.file}\` of ${target.repo}; is HF_ENDPOINT a Hugging Face Hub?`,
+        `The Hub at ${shownUrl(connection.endpoint)} sent no usable ETag or size for \`${target.file}\` of ${target.repo}; is HF_ENDPOINT a Hugging Face Hub?`,
       );
     }
-    return {
-      etag,
-      size,
-      sha256: linkedEtag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined,
-      url: location ? new URL(location, url).href : url,
-      commit: response.headers.get("X-Repo-Commit") ?? undefined,
-    };
+    const sha256 = linkedEtag && /^[0-9a-f]{64}$/.test(etag) ? etag : undefined;
+    if (!sha256 && (linkedEtag !== null || linkedSize !== null || LFS_FILE.test(target.file))) {
+      throw new ModelFilesError(
+        "bad-response",
+        `The Hub at ${shownUrl(connection.endpoint)} sent no sha256 (X-Linked-Etag) for \`${target.file}\` of ${target.repo}, ` +
+          "so its bytes could not be checked; nothing was stored. If HF_ENDPOINT is a mirror or proxy, it must pass on the Hub's X-Linked-Etag header.",
+      );
+    }
+    return { etag, size, sha256, url: redirect && location ? new URL(location, url).href : url, commit: commit ?? undefined };
+  }
+}
+
+/** `url` without any user name or password, for messages. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (!parsed.username && !parsed.password) return url;
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.href.replace(/\/$/, url.endsWith("/") ? "/" : "");
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//");
   }
 }
 
@@ -139,7 +168,7 @@ function statusError(status: number, code: string | null, hubMessage: string | n
           : code === "RepoNotFound"
             ? `There is no model repo ${repo}`
             : `Not found: ${where}`;
-    return new ModelFilesError("not-found", `${what} on ${connection.endpoint} (HTTP 404${said}).`);
+    return new ModelFilesError("not-found", `${what} on ${shownUrl(connection.endpoint)} (HTTP 404${said}).`);
   }
-  return new ModelFilesError("bad-response", `The Hub at ${connection.endpoint} answered HTTP ${status}${said} for ${where}.`);
+  return new ModelFilesError("bad-response", `The Hub at ${shownUrl(connection.endpoint)} answered HTTP ${status}${said} for ${where}.`);
 }

@@ -10,8 +10,8 @@ import { modelInfo } from "@huggingface/hub";
 import { expectBoolean, expectFunction, expectOptions, expectString, invalid } from "../checks";
 import { downloadVerified, type DownloadProgress } from "./download";
 import { withFileLock } from "./lock";
-import { fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
-import { endpointFromEnv, hubCacheDir, offlineFromEnv, timeoutFromEnv, tokenFromEnv } from "./env";
+import { dropIfCorrupt, fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
+import { checkToken, endpointFromEnv, hubCacheDir, offlineFromEnv, timeoutFromEnv, tokenFromEnv } from "./env";
 import { cacheWriteError, ModelFilesError } from "./errors";
 import * as http from "./http";
 import { isLocalPath, localModelFiles, MODEL_FILES, modelFilesIn, ONNX_FILES, type ModelFiles, type OnnxModelFiles } from "./model-folder";
@@ -26,6 +26,8 @@ export const GPT2_SHORT_NAMES: Readonly<Record<string, string>> = {
 };
 
 const COMMIT_ID = /^[0-9a-f]{40}$/;
+/** The small files of a model folder, checked against their git blob ids whenever the cache is read. */
+const SMALL_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt"];
 
 export interface ResolveOptions {
   /** Branch, tag or 40-hex commit id of the Hub repo; ignored for local folders. @default 'main' */
@@ -65,17 +67,22 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
     onProgress,
     cacheDir = hubCacheDir(),
     endpoint = endpointFromEnv(),
-    token = tokenFromEnv(),
+    token,
     offline = offlineFromEnv(),
   } = options;
   if (isLocalPath(nameOrDir)) return localModelFiles(path.resolve(nameOrDir), onnx);
   if (!/^https?:\/\/[^/]/.test(endpoint)) {
-    throw new RangeError(`Expected \`endpoint\` (or HF_ENDPOINT) to be an http(s) URL such as https://huggingface.co, got \`${endpoint}\``);
+    throw new RangeError(`Expected \`endpoint\` (or HF_ENDPOINT) to be an http(s) URL such as https://huggingface.co, got \`${http.shownUrl(endpoint)}\``);
+  }
+  if (http.shownUrl(endpoint) !== endpoint) {
+    throw new RangeError(
+      `The Hub address ${http.shownUrl(endpoint)} (\`endpoint\` or HF_ENDPOINT) includes a user name or password; gpt2-lab sends ` +
+        "only a Hugging Face token (HF_TOKEN), as a Bearer header: take them out of the address",
+    );
   }
 
   const repo = hubRepoId(nameOrDir);
   const cache = repoCache(path.resolve(cacheDir), repo);
-  const connection: http.HubConnection = { endpoint: endpoint.replace(/\/+$/, ""), token, timeoutMs: timeoutFromEnv() };
   const command = `npx gpt2-lab download ${nameOrDir}${revision === "main" ? "" : ` --revision ${revision}`}${onnx ? " --onnx" : ""}`;
   const fromCache = () => cachedFiles(cache, revision, onnx);
   const notCached = (reason: string, cause?: unknown) =>
@@ -96,6 +103,9 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
     const cached = fromCache();
     if (cached) return cached;
   }
+  // The token is checked only when it is about to be sent.
+  const found = token !== undefined ? { value: token, source: "the `token` option" } : tokenFromEnv();
+  const connection: http.HubConnection = { endpoint: endpoint.replace(/\/+$/, ""), token: found && checkToken(found), timeoutMs: timeoutFromEnv() };
 
   // Which commit is `revision` now, and which files does it have?
   let errorCode: string | null = null;
@@ -111,10 +121,10 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
     if (!http.isNetworkFailure(error)) throw http.apiError(error, errorCode, { repo, revision }, connection);
     const cached = fromCache();
     if (cached) return cached;
-    throw notCached(`the Hub at ${connection.endpoint} cannot be reached (${(error as Error).message})`, error);
+    throw notCached(`the Hub at ${http.shownUrl(connection.endpoint)} cannot be reached (${(error as Error).message})`, error);
   }
   if (!info.sha || !COMMIT_ID.test(info.sha) || !Array.isArray(info.filePaths)) {
-    throw new ModelFilesError("bad-response", `The Hub at ${connection.endpoint} sent no commit id or file list for ${repo}; is HF_ENDPOINT a Hugging Face Hub?`);
+    throw new ModelFilesError("bad-response", `The Hub at ${http.shownUrl(connection.endpoint)} sent no commit id or file list for ${repo}; is HF_ENDPOINT a Hugging Face Hub?`);
   }
   const commit = info.sha;
   const wanted = chooseFiles(info.filePaths, { repo, revision, onnx });
@@ -156,6 +166,8 @@ function checkOptions(nameOrDir: unknown, options: ResolveOptions): void {
 function cachedFiles(cache: RepoCache, revision: string, onnx: boolean): ModelFiles | OnnxModelFiles | undefined {
   const commit = COMMIT_ID.test(revision) ? revision : readRef(cache, revision);
   if (!commit) return undefined;
+  // A damaged small file makes the snapshot incomplete: it is fetched again (or reported missing offline).
+  if (SMALL_FILES.map((file) => dropIfCorrupt(cache, commit, file)).some(Boolean)) return undefined;
   return modelFilesIn(cache.snapshotDir(commit), onnx, { source: "hub", repo: cache.repo, commit });
 }
 
@@ -195,19 +207,20 @@ async function fetchIntoSnapshot(
   onProgress?: (event: DownloadProgress) => void,
 ): Promise<void> {
   const { commit, file } = target;
-  if (fileExists(path.join(cache.snapshotDir(commit), file))) return;
+  if (fileExists(path.join(cache.snapshotDir(commit), file)) && !dropIfCorrupt(cache, commit, file)) return;
   let meta: http.FileMetadata;
   try {
     meta = await http.fetchFileMetadata(connection, target);
   } catch (error) {
     if (!http.isNetworkFailure(error)) throw error;
-    throw new ModelFilesError("network", `Lost the connection to ${connection.endpoint} while looking up \`${file}\` of ${cache.repo}: ${(error as Error).message}. Run the command again.`, { cause: error });
+    throw new ModelFilesError("network", `Lost the connection to ${http.shownUrl(connection.endpoint)} while looking up \`${file}\` of ${cache.repo}: ${(error as Error).message}. Run the command again.`, { cause: error });
   }
   const blob = cache.blobPath(meta.etag);
   if (!fileExists(blob)) {
     const download = async () => {
       if (fileExists(blob)) return; // another process finished it while we waited
-      await downloadVerified({ connection, target, url: meta.url, size: meta.size, sha256: meta.sha256, dest: blob }, { onProgress });
+      const gitOid = !meta.sha256 && /^[0-9a-f]{40}$/.test(meta.etag) ? meta.etag : undefined;
+      await downloadVerified({ connection, target, url: meta.url, size: meta.size, sha256: meta.sha256, gitOid, dest: blob }, { onProgress });
     };
     // While another process downloads this blob, show its progress from the size of its partial file.
     const onWait = () => {

@@ -15,7 +15,7 @@ import { labCacheDir } from "../hub/env";
 import { isWriteFailure } from "../hub/errors";
 import { openCheckpoint } from "../weights/checkpoint";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
-import { ONNX_FILE, writeOnnxModels } from "./write-model";
+import { type Manifest, MANIFEST_FILE, ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
 export const CONVERTER_VERSION = "3";
@@ -57,7 +57,14 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
     const configKey = createHash("sha256").update(JSON.stringify(graphConfig(config))).digest("hex").slice(0, 12);
     const dir = path.join(root, "onnx", `${sha256}-${configKey}-${dtype}-v${CONVERTER_VERSION}`);
     const converted = { dir, model: path.join(dir, ONNX_FILE), decoder: path.join(dir, DECODER_FILE) };
-    if (fs.existsSync(converted.model)) return converted;
+    if (fs.existsSync(dir)) {
+      if (conversionProblem(dir) === null) return converted;
+      // Damaged (a file truncated or deleted since): moved aside and converted again.
+      const aside = `${dir}.damaged-${process.pid}-${Date.now()}`;
+      fs.renameSync(dir, aside);
+      fs.rmSync(aside, { recursive: true, force: true });
+    }
+    removeStalePartials(path.dirname(dir));
     try {
       fs.mkdirSync(path.dirname(dir), { recursive: true });
     } catch (error) {
@@ -79,6 +86,69 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
   } finally {
     checkpoint.close();
   }
+}
+
+/** Why the conversion in `dir` cannot be used (a file missing or of the wrong size), or null if it can. */
+export function conversionProblem(dir: string): string | null {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(path.join(dir, MANIFEST_FILE), "utf8"));
+  } catch {
+    return `${MANIFEST_FILE} is missing or unreadable`;
+  }
+  for (const [file, size] of Object.entries(manifest.files ?? {})) {
+    const actual = fs.statSync(path.join(dir, file), { throwIfNoEntry: false })?.size;
+    if (actual !== size) return actual === undefined ? `${file} is missing` : `${file} has ${actual} bytes instead of ${size}`;
+  }
+  return Object.keys(manifest.files ?? {}).length > 0 ? null : `${MANIFEST_FILE} lists no files`;
+}
+
+/** A conversion folder in the cache, or the staging folder of one that was interrupted. */
+export interface CachedConversion {
+  path: string;
+  sizeBytes: number;
+  /** `interrupted`: staging left by a process that is gone (removed by the next conversion). */
+  state: "complete" | "damaged" | "in progress" | "interrupted";
+}
+
+/** Every conversion under `root`, with its size and state. */
+export function listConversions(root = labCacheDir()): CachedConversion[] {
+  const onnxDir = path.join(root, "onnx");
+  const names = fs.existsSync(onnxDir) ? fs.readdirSync(onnxDir).sort() : [];
+  return names.map((name) => {
+    const full = path.join(onnxDir, name);
+    const owner = STAGING.exec(name)?.[1];
+    const state = owner ? (isAlive(Number(owner)) ? "in progress" : "interrupted") : conversionProblem(full) === null ? "complete" : "damaged";
+    return { path: full, sizeBytes: folderSize(full), state };
+  });
+}
+
+/** `{dir}.partial-{pid}-{time}` (write-model.ts) or `.damaged-…`: the pid is the owner's. */
+const STAGING = /\.(?:partial|damaged)-(\d+)-\d+$/;
+
+/** Removes the staging folders under `onnxDir` whose process is gone (a crash, kill -9, power loss). */
+function removeStalePartials(onnxDir: string): void {
+  for (const name of fs.existsSync(onnxDir) ? fs.readdirSync(onnxDir) : []) {
+    const owner = STAGING.exec(name)?.[1];
+    if (owner && !isAlive(Number(owner))) fs.rmSync(path.join(onnxDir, name), { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function folderSize(dir: string): number {
+  let total = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += fs.statSync(path.join(entry.parentPath ?? entry.path, entry.name)).size;
+  }
+  return total;
 }
 
 /** The config fields the graph depends on. */

@@ -1,8 +1,8 @@
 // Writes GraphBuilder graphs as .onnx files plus their weights as ONNX external data
 // (model.onnx.data), one weight at a time, so memory stays near one tensor even for gpt2-xl
 // and no file hits protobuf's 2 GB message limit. Several graphs over the same weights share
-// one data file. Everything is written into a temporary folder that is renamed into place when
-// complete: readers see a whole model or none.
+// one data file. Everything is written into a temporary folder, flushed to disk, listed with its
+// sizes in manifest.json and renamed into place: readers see a whole model or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
@@ -10,6 +10,15 @@ import type { GraphBuilder } from "./graph-builder";
 
 export const ONNX_FILE = "model.onnx";
 export const DATA_FILE = "model.onnx.data";
+/** What a written folder holds, file by file with its size, checked before the folder is used. */
+export const MANIFEST_FILE = "manifest.json";
+
+/** The contents of manifest.json. */
+export interface Manifest {
+  producer: string;
+  /** File name → size in bytes. */
+  files: Record<string, number>;
+}
 /** Opset 17 is the first with LayerNormalization as a standard operator. */
 const OPSET = 17;
 /** Weights start on 64-byte boundaries so onnxruntime can map them without copying. */
@@ -49,18 +58,32 @@ export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersio
           initializer: [...graph.constants, ...initializers],
         },
       });
-      fs.writeFileSync(path.join(staging, file), onnx.ModelProto.encode(model).finish());
+      writeSynced(path.join(staging, file), onnx.ModelProto.encode(model).finish());
     }
+    // The manifest last: a folder that has one was written whole.
+    const files = Object.fromEntries([DATA_FILE, ...graphs.map((g) => g.file)].map((file) => [file, fs.statSync(path.join(staging, file)).size]));
+    writeSynced(path.join(staging, MANIFEST_FILE), new TextEncoder().encode(JSON.stringify({ producer: producerVersion, files } satisfies Manifest, null, 1)));
     try {
       fs.renameSync(staging, dir);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || !fs.existsSync(path.join(dir, graphs[0].file))) throw error;
+      if ((code !== "ENOTEMPTY" && code !== "EEXIST") || !fs.existsSync(path.join(dir, MANIFEST_FILE))) throw error;
       fs.rmSync(staging, { recursive: true, force: true });
     }
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Writes `bytes` to `file` and flushes them to disk. */
+function writeSynced(file: string, bytes: Uint8Array): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -89,6 +112,7 @@ function writeExternalData(graph: GraphBuilder, dataPath: string): onnx.ITensorP
       });
       offset = Math.ceil((offset + bytes.length) / ALIGNMENT) * ALIGNMENT;
     }
+    fs.fsyncSync(fd); // on disk before the folder is renamed into place
   } finally {
     fs.closeSync(fd);
   }

@@ -4,7 +4,7 @@
 //   HEAD/GET /{repo}/resolve/{rev}/{path}        small files: 200 + ETag (git blob id) + X-Repo-Commit;
 //        LFS files: 302 to a second server (the "CDN") + X-Linked-Etag (sha256) + X-Linked-Size
 //   GET  {cdn}/lfs/{sha256}                      the bytes, with Range support
-// Switches on the returned object make it misbehave the way a real network and Hub can.
+// Switches on the returned object make it misbehave the way a real network, Hub, mirror or proxy can.
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
@@ -52,8 +52,21 @@ export interface HubServer {
   corrupt?: string;
   /** Repo file path the API lists but /resolve/ answers 404 for. */
   hideOnResolve?: string;
+  /** Repo file path served by /resolve/ with one byte changed and the same size (small files). */
+  corruptSmall?: string;
   /** When set, every Hub request needs `Authorization: Bearer <token>`, else 401. */
   requireToken?: string;
+  /**
+   * LFS files: `absolute` (the Hub's way) redirects to the CDN; `relative`, as a mirror or proxy
+   * does, redirects to /proxy/lfs/{sha256} on the Hub server itself, which serves the CDN's bytes.
+   */
+  lfsRedirect: "absolute" | "relative";
+  /** Whether the last hop of a relative LFS redirect repeats X-Linked-Etag and X-Linked-Size. */
+  linkedOnLastHop: boolean;
+  /** Whether LFS redirects carry X-Linked-Etag and X-Linked-Size at all (a mirror may strip them). */
+  sendLinked: boolean;
+  /** Old repo ids that answer with a relative 307 to the new one, as the Hub does for renamed repos. */
+  renamed: Record<string, string>;
   /** Pause between 64 KiB chunks of CDN bodies, in milliseconds, to make downloads take time. */
   chunkDelayMs: number;
   close(): Promise<void>;
@@ -75,6 +88,10 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     url: hubUrl,
     requests: [],
     chunkDelayMs: 0,
+    lfsRedirect: "absolute",
+    linkedOnLastHop: false,
+    sendLinked: true,
+    renamed: {},
     commitOf: (id) => {
       const repo = loaded.get(id);
       if (!repo) throw new Error(`no repo ${id}`);
@@ -97,10 +114,16 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
   function serveHub(req: http.IncomingMessage, res: http.ServerResponse) {
     log("hub", req);
     const url = new URL(req.url ?? "/", hubUrl);
+    if (url.pathname.startsWith("/proxy/lfs/")) return void serveLfs(req, res, url.pathname.slice("/proxy".length), server.linkedOnLastHop);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     const match = api ?? resolve;
     if (!match) return fail(res, 404, undefined, "Not Found");
+    const newName = server.renamed[match[1]];
+    if (newName) {
+      res.writeHead(307, { Location: url.pathname.replace(match[1], newName) + url.search, "Content-Length": "0" });
+      return res.end();
+    }
     if (server.requireToken && req.headers.authorization !== `Bearer ${server.requireToken}`) {
       return fail(res, 401, "GatedRepo", "Access to this model is restricted. You must be authenticated to access it.");
     }
@@ -129,22 +152,32 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     const file = repo.files.get(filePath);
     if (!file || filePath === server.hideOnResolve) return fail(res, 404, "EntryNotFound", `${filePath} does not exist on "${revision}"`);
     if (file.lfs) {
+      const where = `/lfs/${file.sha256}?name=${encodeURIComponent(path.basename(filePath))}`;
       res.writeHead(302, {
-        Location: `${cdnUrl}/lfs/${file.sha256}?name=${encodeURIComponent(path.basename(filePath))}`,
+        Location: server.lfsRedirect === "relative" ? `/proxy${where}` : `${cdnUrl}${where}`,
         ETag: `"${file.gitOid}"`,
-        "X-Linked-Etag": `"${file.sha256}"`,
-        "X-Linked-Size": String(file.bytes.length),
+        ...(server.sendLinked ? linkedHeaders(file) : {}),
         "X-Repo-Commit": repo.commit,
         "Content-Length": "0",
       });
       return res.end();
     }
-    sendBytes(req, res, file.bytes, { ETag: `"${file.gitOid}"`, "X-Repo-Commit": repo.commit });
+    let bytes = file.bytes;
+    if (server.corruptSmall === filePath) {
+      bytes = Buffer.from(bytes);
+      bytes[bytes.length >> 1] ^= 0x01;
+    }
+    sendBytes(req, res, bytes, { ETag: `"${file.gitOid}"`, "X-Repo-Commit": repo.commit });
   }
 
   async function serveCdn(req: http.IncomingMessage, res: http.ServerResponse) {
     log("cdn", req);
-    const sha = /^\/lfs\/([0-9a-f]{64})/.exec(req.url ?? "")?.[1];
+    await serveLfs(req, res, req.url ?? "", false);
+  }
+
+  /** An LFS file's bytes from `/lfs/{sha256}`, with the linked headers when `linked`. */
+  async function serveLfs(req: http.IncomingMessage, res: http.ServerResponse, where: string, linked: boolean) {
+    const sha = /^\/lfs\/([0-9a-f]{64})/.exec(where)?.[1];
     const file = sha ? bySha.get(sha) : undefined;
     if (!file) return fail(res, 404, undefined, "NoSuchKey");
     let bytes = file.bytes;
@@ -154,7 +187,8 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     }
     const drop = server.dropOnce === file.path;
     if (drop) server.dropOnce = undefined;
-    await sendBytes(req, res, bytes, { ETag: `"${file.sha256}"` }, drop ? (sent) => (server.droppedAfter = sent) : undefined);
+    const headers = { ETag: `"${file.sha256}"`, ...(linked && server.sendLinked ? linkedHeaders(file) : {}) };
+    await sendBytes(req, res, bytes, headers, drop ? (sent) => (server.droppedAfter = sent) : undefined);
   }
 
   /** Sends `bytes` or the requested range; with `onDrop`, closes the socket halfway instead. */
@@ -201,6 +235,10 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
   }
 
   return server;
+}
+
+function linkedHeaders(file: RepoFile): Record<string, string> {
+  return { "X-Linked-Etag": `"${file.sha256}"`, "X-Linked-Size": String(file.bytes.length) };
 }
 
 function listen(server: http.Server): Promise<void> {

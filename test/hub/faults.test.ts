@@ -1,0 +1,125 @@
+// The faults a hostile network, mirror or user can bring, each against the local Hub stand-in
+// (hub-server.ts): metadata split across relative redirects, storage that corrupts bytes, small
+// files changed without changing size, tokens that are not one clean line, and passwords in the
+// endpoint. What must hold: nothing unchecked is stored, and no secret is ever in a message.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ModelFilesError } from "../../lib/hub/errors";
+import { resolveModelFiles } from "../../lib/hub/resolve";
+import { GPT2, repoDir, scratch, setUp, sha256, source, weightsSha } from "./fixtures";
+
+/** The files under a cache's blobs/ folder. */
+const blobs = (cache: string) => fs.readdirSync(path.join(repoDir(cache), "blobs"), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+
+test("a relative redirect that carries the sha256 only on its first hop: corrupt bytes are refused, nothing stored", async () => {
+  const { server, cache } = await setUp();
+  server.lfsRedirect = "relative";
+  server.corrupt = "model.safetensors";
+  await assert.rejects(resolveModelFiles("gpt2"), (error: ModelFilesError) => {
+    assert.equal(error.code, "checksum");
+    assert.match(error.message, /model\.safetensors.*is corrupt: its sha256 is [0-9a-f]{64}, but the Hub announced/);
+    return true;
+  });
+  assert.ok(!blobs(cache).some((name) => name === weightsSha() || name.startsWith(weightsSha())), "no blob of the weights, partial or whole");
+  assert.ok(server.requests.some((r) => r.path.startsWith("/proxy/lfs/")), "the bytes came through the relative redirect");
+  // Once the storage behaves, the same redirect gives a checked file, named by its sha256.
+  server.corrupt = undefined;
+  const files = await resolveModelFiles("gpt2");
+  assert.equal(path.basename(fs.realpathSync(files.weights)), weightsSha());
+  assert.equal(sha256(files.weights), weightsSha());
+});
+
+test("the same with the sha256 repeated on the last hop, and a renamed repo (307) before the Hub's own redirect", async () => {
+  const { server } = await setUp();
+  server.lfsRedirect = "relative";
+  server.linkedOnLastHop = true;
+  server.renamed = { "old-org/gpt2": GPT2 };
+  const files = await resolveModelFiles("old-org/gpt2");
+  assert.equal(sha256(files.weights), weightsSha());
+  assert.ok(server.requests.some((r) => r.path.startsWith("/old-org/gpt2/resolve/")));
+});
+
+test("an LFS file whose sha256 no hop gives is not stored at all, with a relative or an absolute redirect", async () => {
+  for (const redirect of ["relative", "absolute"] as const) {
+    const { server, cache } = await setUp();
+    server.lfsRedirect = redirect;
+    server.sendLinked = false;
+    await assert.rejects(resolveModelFiles("gpt2"), { code: "bad-response", message: /sent no sha256 \(X-Linked-Etag\) for `model\.safetensors`.*nothing was stored/ });
+    assert.ok(!server.requests.some((r) => r.method === "GET" && r.path.includes("/lfs/")), `${redirect}: the bytes were never fetched`);
+    assert.ok(!fs.existsSync(path.join(repoDir(cache), "snapshots")) || !fs.readdirSync(path.join(repoDir(cache), "snapshots"), { recursive: true }).some((f) => String(f).endsWith("model.safetensors")));
+  }
+});
+
+test("a small file changed without changing its size fails its git blob id and is not kept", async () => {
+  const { server, cache } = await setUp();
+  server.corruptSmall = "config.json";
+  await assert.rejects(resolveModelFiles("gpt2"), { code: "checksum", message: /`config\.json`.*its git blob id is [0-9a-f]{40}, but the Hub announced [0-9a-f]{40} \(ETag\)/ });
+  assert.ok(!blobs(cache).some((name) => name.endsWith(".incomplete")), "the corrupt download was deleted");
+});
+
+test("a cached small file damaged on disk is fetched again, not reused", async () => {
+  const { cache } = await setUp();
+  const first = await resolveModelFiles("gpt2");
+  const blob = fs.realpathSync(first.config);
+  const bytes = fs.readFileSync(blob);
+  bytes[10] ^= 0x01;
+  fs.writeFileSync(blob, bytes);
+  const again = await resolveModelFiles("gpt2");
+  assert.equal(fs.readFileSync(again.config, "utf8"), fs.readFileSync(path.join(source, "config.json"), "utf8"));
+  // Offline, a damaged file makes the model count as not cached, with the command that fetches it.
+  fs.writeFileSync(fs.realpathSync(again.config), bytes);
+  process.env.HF_HUB_OFFLINE = "1";
+  try {
+    await assert.rejects(resolveModelFiles("gpt2"), { code: "offline", message: /is not in the Hugging Face cache.*npx gpt2-lab download gpt2/ });
+  } finally {
+    delete process.env.HF_HUB_OFFLINE;
+  }
+  assert.ok(fs.existsSync(cache));
+});
+
+test("a token that is not one clean line is refused before it is sent, and never shown", async () => {
+  const { server } = await setUp();
+  const secret = "hf_abcdefghijklmnop";
+  const cases: [string, RegExp][] = [
+    [`${secret}\n${secret}`, /contains a line break \(at character 20 of 39\)/],
+    [`${secret}\u0007x`, /contains a control character/],
+    [`${secret}é`, /contains a character that is not ASCII/],
+    [`hf_ab cd`, /contains a space/],
+  ];
+  for (const [token, problem] of cases) {
+    process.env.HF_TOKEN = token;
+    await assert.rejects(resolveModelFiles("gpt2"), (error: Error) => {
+      assert.match(error.message, problem);
+      assert.match(error.message, /from the environment variable HF_TOKEN/);
+      assert.ok(!error.message.includes("abcdefghijklmnop") && !error.message.includes("hf_ab"), error.message);
+      return true;
+    });
+  }
+  delete process.env.HF_TOKEN;
+  // The same from the file `hf auth login` writes.
+  const tokenFile = path.join(scratch, "token-file");
+  fs.writeFileSync(tokenFile, `${secret}\u0000\n`);
+  process.env.HF_TOKEN_PATH = tokenFile;
+  try {
+    await assert.rejects(resolveModelFiles("gpt2"), { message: new RegExp(`token file ${tokenFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} contains a control character`) });
+  } finally {
+    delete process.env.HF_TOKEN_PATH;
+  }
+  assert.equal(server.requests.filter((r) => r.authorization).length, 0, "no bad token reached the server");
+});
+
+test("a user name and password in the endpoint are refused and never shown", async () => {
+  const { server } = await setUp();
+  const withPassword = server.url.replace("http://", "http://alice:s3cret-pw@");
+  for (const endpoint of [withPassword, `${withPassword}/`]) {
+    await assert.rejects(resolveModelFiles("gpt2", { endpoint }), (error: Error) => {
+      assert.match(error.message, /includes a user name or password/);
+      assert.ok(!error.message.includes("s3cret") && !error.message.includes("alice"), error.message);
+      return true;
+    });
+  }
+  process.env.HF_ENDPOINT = withPassword;
+  await assert.rejects(resolveModelFiles("gpt2"), (error: Error) => !error.message.includes("s3cret"));
+});
