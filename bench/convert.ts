@@ -33,7 +33,7 @@ if (values.child) {
 } else {
   if (!fs.existsSync(path.join(dir, "model.safetensors"))) {
     process.stderr.write(`Making a random ${shape} model in ${dir} (once)…\n`);
-    makeModel({ shape, seed: 0, out: dir });
+    makeModel({ shape, seed: 0, out: dir, force: true });
   }
   const fp32Bytes = countParameters(config) * 4;
   const result = JSON.parse(execFileSync(process.execPath, [__filename, "--child", "--shape", shape, "--dir", dir], { encoding: "utf8" }));

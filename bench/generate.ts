@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   const config = configForShape(shape);
   if (!fs.existsSync(path.join(modelDir, "model.safetensors"))) {
     log(`making ${modelDir} (seeded random weights)`);
-    makeModel({ shape, seed: 0, out: modelDir });
+    makeModel({ shape, seed: 0, out: modelDir, force: true });
   }
   const weights = path.join(modelDir, "model.safetensors");
   const converted: Partial<Record<WeightDtype, ConvertedModel>> = {};

@@ -17,6 +17,11 @@ if (!fs.existsSync(entry)) {
     process.exit(1);
   }
 }
+// A reader that stops early (`gpt2-lab generate … | head -1`) closes the pipe: end quietly.
+process.stdout.on("error", (error) => {
+  if (error.code !== "EPIPE") throw error;
+  process.exit(0);
+});
 require(entry)
   .main(process.argv.slice(2))
   .then((code) => {

@@ -4,10 +4,10 @@
 import { parseArgs } from "node:util";
 import { DEVICES, type Device } from "../lib/model/device";
 import { generate, type GenerateResult } from "../lib/generate/generate";
-import type { TraceLevel } from "../lib/generate/options";
+import { type GenerateOptions, type TraceLevel, validateGenerateOptions } from "../lib/generate/options";
 import type { StepTrace } from "../lib/sampling/choose";
 import { loadModelOrDefault } from "../lib/model/load";
-import type { WeightDtype } from "../lib/onnx/gpt2-graph";
+import { WEIGHT_DTYPES, type WeightDtype } from "../lib/onnx/gpt2-graph";
 import { terminalProgress } from "./progress";
 import { type Command, UsageError } from "./command";
 import { integerFlag, numberFlag } from "./flags";
@@ -66,28 +66,33 @@ export const generateCommand: Command = {
     if (!["none", "top", "full"].includes(trace)) throw new UsageError(`--trace must be none, top or full, got \`${trace}\``);
     const numSamples = integerFlag("--num-samples", values["num-samples"], 1);
     if (values.stream && numSamples !== 1) throw new UsageError("--stream prints one sample; drop --num-samples or set it to 1");
+    const options: GenerateOptions = {
+      numSamples,
+      maxNewTokens: integerFlag("--max-new-tokens", values["max-new-tokens"], 20),
+      doSample: values["do-sample"],
+      temperature: values.temperature === undefined ? undefined : numberFlag("--temperature", values.temperature, 1),
+      topK: values["top-k"] === undefined ? undefined : numberFlag("--top-k", values["top-k"], 50),
+      topP: values["top-p"] === undefined ? undefined : numberFlag("--top-p", values["top-p"], 1),
+      seed: values.seed === undefined ? undefined : integerFlag("--seed", values.seed, 0),
+      stopAtEos: values["stop-at-eos"],
+      trace,
+      onToken: values.stream && !values.json ? (event) => process.stdout.write(event.text) : undefined,
+    };
+    // Every flag is checked before anything is downloaded or converted, and named as a flag.
+    await asFlags(() => validateGenerateOptions(options));
+    const dtype = values.dtype as WeightDtype;
+    if (!WEIGHT_DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${WEIGHT_DTYPES.join(", ")}, got \`${values.dtype}\``);
 
     const { model, note } = await loadModelOrDefault(values.model, {
       device: values.device as Device,
       onnx: values.onnx,
-      dtype: values.dtype as WeightDtype,
+      dtype,
       onProgress: terminalProgress(),
     });
     if (note) process.stderr.write(note + "\n");
     try {
       if (values.stream && !values.json) process.stdout.write(values.prompt);
-      const result = await generate(model, values.prompt, {
-        numSamples,
-        maxNewTokens: integerFlag("--max-new-tokens", values["max-new-tokens"], 20),
-        doSample: values["do-sample"],
-        temperature: values.temperature === undefined ? undefined : numberFlag("--temperature", values.temperature, 1),
-        topK: values["top-k"] === undefined ? undefined : numberFlag("--top-k", values["top-k"], 50),
-        topP: values["top-p"] === undefined ? undefined : numberFlag("--top-p", values["top-p"], 1),
-        seed: values.seed === undefined ? undefined : integerFlag("--seed", values.seed, 0),
-        stopAtEos: values["stop-at-eos"],
-        trace,
-        onToken: values.stream && !values.json ? (event) => process.stdout.write(event.text) : undefined,
-      });
+      const result = await asFlags(() => generate(model, values.prompt, options));
       if (values.json) {
         process.stdout.write(JSON.stringify(toJson(result)) + "\n");
       } else if (values.stream) {
@@ -103,6 +108,34 @@ export const generateCommand: Command = {
     }
   },
 };
+
+/** The flag for each option of `generate`. */
+const FLAGS: Record<string, string> = {
+  numSamples: "--num-samples",
+  maxNewTokens: "--max-new-tokens",
+  temperature: "--temperature",
+  topK: "--top-k",
+  topP: "--top-p",
+  seed: "--seed",
+  trace: "--trace",
+};
+
+/**
+ * Runs `task`; an error about one of `generate`'s options becomes a usage error that names the
+ * flag instead (`--max-new-tokens`, not `maxNewTokens`).
+ */
+async function asFlags<T>(task: () => T | Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    const message = (error as Error).message;
+    const option = /`(\w+)`/.exec(message)?.[1];
+    if ((error instanceof RangeError || error instanceof TypeError) && option && FLAGS[option]) {
+      throw new UsageError(message.replace(new RegExp(`\`${option}\``, "g"), FLAGS[option]));
+    }
+    throw error;
+  }
+}
 
 /** The JSON shape: promptIds of the (single) prompt, new-token ids and text per sample, steps[step][sample]. */
 function toJson(result: GenerateResult) {

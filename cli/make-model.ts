@@ -11,7 +11,7 @@ export const makeModelCommand: Command = {
   name: "make-model",
   summary: "Write a GPT-2-shaped model folder with seeded random weights",
   usage: [
-    "Usage: gpt2-lab make-model --shape <shape> [--seed N] [--dtype F32|F16] --out <dir>",
+    "Usage: gpt2-lab make-model --shape <shape> [--seed N] [--dtype F32|F16] --out <dir> [--force]",
     "",
     "Writes config.json, model.safetensors (Hugging Face names and layout), tokenizer.json and",
     "tokenizer_config.json. The same shape and seed always give the same bytes.",
@@ -20,12 +20,14 @@ export const makeModelCommand: Command = {
     `  --shape <shape>  ${Object.keys(SHAPES).join(" | ")} (tiny: 2 layers, 4 heads, 64 dims, context 128)`,
     "  --seed N         seed for the weights (default 0)",
     "  --dtype F32|F16  precision of model.safetensors (default F32)",
-    "  --out <dir>      folder to write (created if missing)",
+    "  --out <dir>      folder to write (created if missing; refused if it holds files, or is in the",
+    "                   Hugging Face cache)",
+    "  --force          replace the model files of a folder that is not empty",
   ].join("\n"),
   async run(argv) {
     const { values } = parseArgs({
       args: argv,
-      options: { shape: { type: "string" }, seed: { type: "string" }, dtype: { type: "string" }, out: { type: "string" } },
+      options: { shape: { type: "string" }, seed: { type: "string" }, dtype: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } },
     });
     if (!values.shape || !(values.shape in SHAPES)) {
       throw new UsageError(`--shape must be one of ${Object.keys(SHAPES).join(", ")}, got \`${values.shape ?? ""}\``);
@@ -33,7 +35,7 @@ export const makeModelCommand: Command = {
     if (!values.out) throw new UsageError("--out <dir> is required");
     const dtype = values.dtype ?? "F32";
     if (dtype !== "F32" && dtype !== "F16") throw new UsageError(`--dtype must be F32 or F16, got \`${dtype}\``);
-    const config = makeModel({ shape: values.shape as ShapeName, seed: integerFlag("--seed", values.seed, 0), out: values.out, dtype });
+    const config = makeModel({ shape: values.shape as ShapeName, seed: integerFlag("--seed", values.seed, 0), out: values.out, dtype, force: values.force });
     process.stdout.write(`Wrote ${values.out}: ${values.shape}, ${countParameters(config).toLocaleString("en")} parameters, seed ${values.seed ?? 0}\n`);
   },
 };

@@ -41,6 +41,7 @@ export function terminalProgress({ stream = process.stderr, fps = 10 }: Terminal
   let current: string | undefined;
   let samples: { time: number; loaded: number }[] = [];
   let lastDraw = 0;
+  let waitingFor: string | undefined;
 
   const stop = () => {
     bar?.stop();
@@ -50,6 +51,15 @@ export function terminalProgress({ stream = process.stderr, fps = 10 }: Terminal
 
   const onProgress = (event: DownloadProgress) => {
     const now = Date.now();
+    // Waiting on another process: said once, in words, instead of a bar frozen at "ETA ∞".
+    if (event.waiting) {
+      if (waitingFor !== event.file) {
+        stop();
+        waitingFor = event.file;
+        stream.write(`${event.file}: waiting: ${event.waiting}\n`);
+      }
+      return;
+    }
     if (event.file !== current) {
       stop();
       current = event.file;

@@ -11,6 +11,7 @@ import { createRandom, type Random } from "../random";
 import { chooseToken, type StepTrace } from "../sampling/choose";
 import { TextStream } from "../tokenizer/text-stream";
 import { leftPad } from "../tokenizer/tokenizer";
+import { checkBatchFits } from "./limits";
 import { type GenerateOptions, validateGenerateOptions } from "./options";
 import { type Prompt, promptIds } from "./prompt";
 
@@ -62,6 +63,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
         `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
     );
   }
+  checkBatchFits(model, rows.length, prompts.length, promptLength + o.maxNewTokens);
   // One generator per sample, seeded by its index among the samples of the same prompt, so batching
   // changes nothing, and a prompt given ten times draws as one prompt with numSamples 10.
   const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, occurrence[row])));

@@ -19,6 +19,8 @@ export interface DownloadProgress {
   loaded: number;
   /** The file's full size. */
   total: number;
+  /** Set while another process holds this file's download lock: what is being waited for, and until when. */
+  waiting?: string;
 }
 
 /** One file to fetch: where from, what it must be, where to put it. */

@@ -6,8 +6,11 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+/** Age in milliseconds after which a lock nobody refreshes counts as abandoned (its process died). */
+export const LOCK_STALE_MS = 20_000;
+
 export interface FileLockOptions {
-  /** Age in milliseconds after which a lock nobody refreshes counts as abandoned. @default 20000 */
+  /** Age in milliseconds after which a lock nobody refreshes counts as abandoned. @default LOCK_STALE_MS */
   staleMs?: number;
   /** Pause between attempts while another process holds the lock, in milliseconds. @default 250 */
   pollMs?: number;
@@ -29,7 +32,7 @@ export type LockOutcome<T> = { ran: true; value: T } | { ran: false };
 export async function withFileLock<T>(
   lockPath: string,
   task: () => Promise<T>,
-  { staleMs = 20_000, pollMs = 250, onWait }: FileLockOptions = {},
+  { staleMs = LOCK_STALE_MS, pollMs = 250, onWait }: FileLockOptions = {},
 ): Promise<LockOutcome<T>> {
   fs.mkdirSync(path.dirname(lockPath), { recursive: true });
   // Loaded on first use: proper-lockfile installs exit and signal hooks (to remove held locks)

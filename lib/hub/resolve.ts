@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { modelInfo } from "@huggingface/hub";
 import { expectBoolean, expectFunction, expectOptions, expectString, invalid } from "../checks";
 import { downloadVerified, type DownloadProgress } from "./download";
-import { withFileLock } from "./lock";
+import { LOCK_STALE_MS, withFileLock } from "./lock";
 import { dropIfCorrupt, fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
 import { checkToken, endpointFromEnv, hubCacheDir, offlineFromEnv, timeoutFromEnv, tokenFromEnv } from "./env";
 import { cacheWriteError, ModelFilesError } from "./errors";
@@ -222,15 +222,21 @@ async function fetchIntoSnapshot(
       const gitOid = !meta.sha256 && /^[0-9a-f]{40}$/.test(meta.etag) ? meta.etag : undefined;
       await downloadVerified({ connection, target, url: meta.url, size: meta.size, sha256: meta.sha256, gitOid, dest: blob }, { onProgress });
     };
-    // While another process downloads this blob, show its progress from the size of its partial file.
+    // While another process downloads this blob, show its progress from the size of its partial
+    // file, and say what is being waited for (after a kill -9, a lock nobody refreshes any more).
+    const lock = cache.lockPath(meta.etag);
     const onWait = () => {
       if (fileExists(blob)) return true;
       const loaded = fs.statSync(`${blob}.incomplete`, { throwIfNoEntry: false })?.size ?? 0;
-      onProgress?.({ file, loaded: Math.min(loaded, meta.size), total: meta.size });
+      const refreshed = fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+      const waiting =
+        `another process holds its download lock (${lock}), last refreshed ${Math.round((Date.now() - refreshed) / 1000)} s ago; ` +
+        `it is taken over once ${LOCK_STALE_MS / 1000} s pass without a refresh`;
+      onProgress?.({ file, loaded: Math.min(loaded, meta.size), total: meta.size, waiting });
       return false;
     };
     try {
-      await withFileLock(cache.lockPath(meta.etag), download, { onWait });
+      await withFileLock(lock, download, { onWait });
     } catch (error) {
       throw cacheWriteError(error, cache.cacheDir, file);
     }

@@ -13,9 +13,11 @@ import type { ModelFiles, OnnxModelFiles } from "../hub/model-folder";
 import { convertCheckpoint } from "../onnx/convert";
 import { WEIGHT_DTYPES, type WeightDtype } from "../onnx/gpt2-graph";
 import { loadTokenizer } from "../tokenizer/tokenizer";
+import { openCheckpoint } from "../weights/checkpoint";
 import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin";
 import { chooseDevice, DEVICES, type Device } from "./device";
 import { Model } from "./model";
+import { availableMemory, loadMemoryProblem } from "./memory";
 import { sessionOptions } from "./session";
 
 export interface LoadModelOptions {
@@ -52,12 +54,36 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   validateDtype(dtype, device, onnx);
   const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
   const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
-  const config = parseConfig(JSON.parse(fs.readFileSync(files.config, "utf8")), files.config);
+  const config = parseConfig(readJson(files.config), files.config);
+  // The config's sizes are checked against the weights before they size anything.
+  if (files.weights) openCheckpoint(files.weights, config).close();
+  // Refused here rather than killed by the kernel halfway through the load.
+  const problem = loadMemoryProblem(nameOrDir, config, files.onnx ? "fp32" : dtype, availableMemory());
+  if (problem) throw new RangeError(problem);
   const tokenizer = loadTokenizer(files.dir);
   // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
   const onnxPath = files.onnx ?? (await convertCheckpoint(files.weights!, config, { dtype })).decoder;
   const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, config.n_layer));
+  if (files.onnx) checkExportLayers(session, config.n_layer, files);
   return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype);
+}
+
+/** A JSON file's value; invalid JSON names the file. */
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SyntaxError(`${file} is not valid JSON (${(error as Error).message}); download or copy it again`);
+  }
+}
+
+/** An ONNX export's cache inputs must match config.json's n_layer. */
+function checkExportLayers(session: ort.InferenceSession, layers: number, files: { config: string; onnx?: string }): void {
+  const count = session.inputNames.filter((name) => /^past_key_values\.\d+\.key$/.test(name)).length;
+  if (count !== layers) {
+    void session.release();
+    throw new RangeError(`${files.config} says n_layer is ${layers}, but ${files.onnx} has the key/value inputs of ${count} layers; the config and the export belong to different models`);
+  }
 }
 
 /** Checks the `dtype` option against the others; `RangeError` naming the conflict and the fix. */

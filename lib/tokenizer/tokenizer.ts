@@ -165,7 +165,7 @@ export function gpt2Tokenizer(): Tokenizer {
  * every prompt's last token in the last column, where the next token is read.
  */
 export function leftPad(rows: readonly (readonly number[])[]): BatchEncoding {
-  const width = Math.max(0, ...rows.map((ids) => ids.length));
+  const width = rows.reduce((widest, ids) => Math.max(widest, ids.length), 0); // no spread: rows can be many
   return {
     inputIds: rows.map((ids) => [...new Array<number>(width - ids.length).fill(END_OF_TEXT_ID), ...ids]),
     attentionMask: rows.map((ids) => [...new Array<number>(width - ids.length).fill(0), ...new Array<number>(ids.length).fill(1)]),

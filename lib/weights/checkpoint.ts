@@ -43,9 +43,15 @@ export function parameterSpecs(config: Gpt2Config): ParameterSpec[] {
   return specs;
 }
 
-/** Total number of parameters (the output head is tied to wte and not counted twice). */
+/**
+ * Total number of parameters (the output head is tied to wte and not counted twice): the sizes of
+ * `parameterSpecs` added up, computed without listing them, so any config is cheap to count.
+ */
 export function countParameters(config: Gpt2Config): number {
-  return parameterSpecs(config).reduce((sum, p) => sum + p.shape.reduce((a, b) => a * b, 1), 0);
+  const d = config.n_embd;
+  const inner = innerSize(config);
+  const block = 2 * d + (d * 3 * d + 3 * d) + (d * d + d) + 2 * d + (d * inner + inner) + (inner * d + d);
+  return config.vocab_size * d + config.n_positions * d + config.n_layer * block + 2 * d;
 }
 
 /** A checkpoint's GPT-2 parameters, read one at a time by Hugging Face name. */
@@ -67,21 +73,26 @@ export const SHARD_INDEX_FILE = "model.safetensors.index.json";
 export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
   // Which open file holds a tensor: the only one, or the shard the index names.
   let fileOf: (name: string) => SafetensorsFile | undefined;
+  let allTensorNames: () => string[];
   let closeAll: () => void;
   let files: string[];
   if (path.endsWith(".index.json")) {
     const shards = openShards(path);
     fileOf = (name) => shards.byName.get(name);
+    allTensorNames = () => [...shards.byName.keys()];
     closeAll = () => shards.byPath.forEach((file) => file.close());
     files = [path, ...[...shards.byPath.keys()].sort()];
   } else {
     const file = SafetensorsFile.open(path);
     fileOf = () => file;
+    allTensorNames = () => [...file.tensors.keys()];
     closeAll = () => file.close();
     files = [path];
   }
   try {
     const prefix = fileOf("transformer.wte.weight")?.tensors.has("transformer.wte.weight") ? "transformer." : "";
+    // The sizes in config.json are checked against what the file holds before they size anything.
+    checkBlockCount(path, config, allTensorNames(), prefix);
     const missing: string[] = [];
     for (const spec of parameterSpecs(config)) {
       const info = fileOf(prefix + spec.name)?.tensors.get(prefix + spec.name);
@@ -98,13 +109,38 @@ export function openCheckpoint(path: string, config: Gpt2Config): Checkpoint {
       throw new RangeError(`${path}: missing GPT-2 tensors ${shown}; is this a GPT-2 checkpoint (GPT2LMHeadModel)?`);
     }
     return {
-      read: (spec) => fileOf(prefix + spec.name)!.read(prefix + spec.name),
+      read: (spec) => finite(fileOf(prefix + spec.name)!.read(prefix + spec.name), path, prefix + spec.name),
       close: closeAll,
       files,
     };
   } catch (error) {
     closeAll();
     throw error;
+  }
+}
+
+/** `values`, checked to hold no NaN or infinity: a damaged checkpoint is named before it is converted. */
+function finite(values: Float32Array, path: string, name: string): Float32Array {
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x - x !== 0) {
+      throw new RangeError(`${path}: tensor \`${name}\` holds ${x !== x ? "NaN" : x} at index ${i}; the checkpoint is damaged: download or re-create it`);
+    }
+  }
+  return values;
+}
+
+/** Throws unless the checkpoint holds exactly `config.n_layer` blocks (h.0 … h.{n_layer - 1}). */
+function checkBlockCount(path: string, config: Gpt2Config, names: string[], prefix: string): void {
+  const blocks = new Set<number>();
+  for (const name of names) {
+    const match = /^h\.(\d+)\./.exec(name.slice(prefix.length));
+    if (name.startsWith(prefix) && match) blocks.add(Number(match[1]));
+  }
+  const count = blocks.size === 0 ? 0 : Math.max(...blocks) + 1;
+  if (count !== config.n_layer) {
+    const held = count === 0 ? "no transformer blocks" : `${count} block${count === 1 ? "" : "s"} (h.0 … h.${count - 1})`;
+    throw new RangeError(`config.json says n_layer is ${config.n_layer}, but ${path} holds ${held}; the config and weights belong to different models`);
   }
 }
 

@@ -5,7 +5,10 @@
 // token forever under greedy decoding, which would hide KV-cache and position bugs.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { expectString } from "../checks";
 import { configForShape, type Gpt2Config, type ShapeName } from "../config";
+import { writeFileAtomically } from "../file-io";
+import { hubCacheDir } from "../hub/env";
 import { createRandom, type Random } from "../random";
 import { writeSafetensors } from "./safetensors";
 import { writeTokenizerFiles } from "../tokenizer/files";
@@ -16,8 +19,13 @@ export interface MakeModelOptions {
   shape: ShapeName;
   /** Seed for the weights. @default 0 */
   seed?: number;
-  /** Directory to write; created if missing. */
+  /**
+   * Folder to write; created if missing. A folder that already holds files is refused unless
+   * `force`; a folder inside the Hugging Face cache is always refused.
+   */
   out: string;
+  /** Replace the model files of a folder that is not empty (other files in it are left alone). @default false */
+  force?: boolean;
   /** Precision of model.safetensors. @default "F32" */
   dtype?: "F32" | "F16";
 }
@@ -32,8 +40,9 @@ const INIT_STD = 0.1;
 const POSITION_STD = 0.5;
 
 /** Writes a random GPT-2 model directory and returns its config. */
-export function makeModel({ shape, seed = 0, out, dtype = "F32" }: MakeModelOptions): Gpt2Config {
+export function makeModel({ shape, seed = 0, out, dtype = "F32", force = false }: MakeModelOptions): Gpt2Config {
   const config = configForShape(shape);
+  checkOutFolder(out, force);
   fs.mkdirSync(out, { recursive: true });
   const random = createRandom(seed);
   // Tensors are generated as the writer reaches them, in a fixed order, so memory stays at one
@@ -44,9 +53,45 @@ export function makeModel({ shape, seed = 0, out, dtype = "F32" }: MakeModelOpti
     data: () => randomParameter(spec, random),
   }));
   writeSafetensors(path.join(out, "model.safetensors"), tensors, { dtype, metadata: { seed: String(seed), shape } });
-  fs.writeFileSync(path.join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
+  // Each file is written beside its final name and renamed over it, so a symbolic link in the
+  // folder is replaced, never written through.
+  writeFileAtomically(path.join(out, "config.json"), JSON.stringify(config, null, 2) + "\n");
   writeTokenizerFiles(out);
   return config;
+}
+
+/** Refuses an `out` that is a file, a folder with files (unless `force`), or anything inside the Hub cache. */
+function checkOutFolder(out: string, force: boolean): void {
+  expectString(out, "out", true);
+  const stat = fs.statSync(out, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory()) throw new Error(`${out} is a file, not a folder; give \`out\` (--out) a folder to write the model into`);
+  // The cache's snapshots link into its blobs: writing there would change files other models share.
+  const cache = realPathOfNearest(hubCacheDir());
+  const target = realPathOfNearest(path.resolve(out));
+  if (target === cache || target.startsWith(cache + path.sep)) {
+    throw new Error(`${out} is inside the Hugging Face cache (${hubCacheDir()}), whose files belong to downloaded models; write the model to another folder`);
+  }
+  const present = stat ? fs.readdirSync(out) : [];
+  if (present.length > 0 && !force) {
+    const shown = present.slice(0, 4).join(", ") + (present.length > 4 ? ", …" : "");
+    throw new Error(`${out} is not empty (it holds ${shown}); choose an empty folder, or pass --force (\`force: true\`) to replace its model files`);
+  }
+}
+
+/** The real path of `file`, or of its nearest existing parent with the rest appended. */
+function realPathOfNearest(file: string): string {
+  const rest: string[] = [];
+  let at = path.resolve(file);
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(at), ...rest);
+    } catch {
+      const parent = path.dirname(at);
+      if (parent === at) return path.join(at, ...rest);
+      rest.unshift(path.basename(at));
+      at = parent;
+    }
+  }
 }
 
 function randomParameter(spec: ParameterSpec, random: Random): Float32Array {

@@ -57,3 +57,15 @@ test("terminalProgress draws nothing when the stream is not a terminal", () => {
   progress.stop();
   assert.equal(pipe.text(), "");
 });
+
+test("waiting on another process's download is said once, in words, not drawn as a frozen bar", () => {
+  const terminal = fakeTerminal(true);
+  const progress = terminalProgress({ stream: terminal, fps: 1000 });
+  const waiting = "another process holds its download lock (/c/x.lockdir), last refreshed 3 s ago; it is taken over once 20 s pass without a refresh";
+  for (let i = 0; i < 3; i++) progress({ file: "model.safetensors", loaded: 1000, total: 5000, waiting });
+  progress.stop();
+  const text = terminal.text();
+  assert.equal(text.split("waiting:").length - 1, 1);
+  assert.match(text, /model\.safetensors: waiting: another process holds its download lock/);
+  assert.doesNotMatch(text, /ETA/);
+});

@@ -153,6 +153,8 @@ test("waits while another process holds a blob's lock, and takes over an abandon
     assert.ok(waited < 10_000, "never reported the other download's progress");
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // It also says what it waits for, so a lock left by a killed process does not look like a hang.
+  assert.match(events.find((e) => e.waiting)?.waiting ?? "", /another process holds its download lock \(.*\.lockdir\), last refreshed \d+ s ago; it is taken over once 20 s pass/);
   // The holder finishes: the blob appears, the partial file and the lock go.
   fs.copyFileSync(path.join(source, "model.safetensors"), path.join(blobs, weightsSha()));
   fs.rmSync(partial);
