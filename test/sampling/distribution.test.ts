@@ -3,31 +3,15 @@ import { describe, test } from "node:test";
 import { argmax, entropy, logSoftmax, rankOf, sampleToken, softmax, topN } from "../../lib/sampling/distribution";
 import { createRandom, type Random } from "../../lib/random";
 import { kthLargest } from "../../lib/sampling/select";
+import { assertClose, f32, NEG, normalRow } from "./rows";
 import { processLogits } from "../../lib/sampling/warpers";
 
 // Golden values are hand-derived (the working is in the comments); the larger checks compare with
 // independent references written here: native sorts and a literal transcription of HF's top-p.
 
-const f32 = (values: number[]) => new Float32Array(values);
-const NEG = -Infinity;
-
 /** A `Random` whose uniform draws are scripted, to test the inverse CDF at chosen points. */
 function scripted(...draws: number[]): Random {
   return { uniform: () => draws.shift()!, normal: () => 0 };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: number[], tolerance: number) {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
-function normalRow(seed: number, n: number, scale: number): Float32Array {
-  const random = createRandom(seed);
-  const row = new Float32Array(n);
-  for (let i = 0; i < n; i++) row[i] = random.normal() * scale;
-  return row;
 }
 
 describe("softmax and logSoftmax", () => {

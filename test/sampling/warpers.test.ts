@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { argmax, entropy, logSoftmax, rankOf, sampleToken, softmax, topN } from "../../lib/sampling/distribution";
 import { createRandom } from "../../lib/random";
 import { kthLargest } from "../../lib/sampling/select";
+import { assertClose, f32, NEG, normalRow } from "./rows";
 import {
   applyTemperature,
   applyTopK,
@@ -16,23 +17,6 @@ import {
 
 // Golden values are hand-derived (the working is in the comments); the larger checks compare with
 // independent references written here: native sorts and a literal transcription of HF's top-p.
-
-const f32 = (values: number[]) => new Float32Array(values);
-const NEG = -Infinity;
-
-function assertClose(actual: ArrayLike<number>, expected: number[], tolerance: number) {
-  assert.equal(actual.length, expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance, `index ${i}: ${actual[i]} vs ${expected[i]}`);
-  }
-}
-
-function normalRow(seed: number, n: number, scale: number): Float32Array {
-  const random = createRandom(seed);
-  const row = new Float32Array(n);
-  for (let i = 0; i < n; i++) row[i] = random.normal() * scale;
-  return row;
-}
 
 describe("applyTemperature", () => {
   test("divides every logit and keeps -Infinity", () => {
