@@ -28,8 +28,8 @@ export interface Contender {
   /** Short label, e.g. `gpt2-lab fp32`. */
   label: string;
   load(): Promise<void>;
-  /** Runs `w` once; returns the number of new tokens produced. */
-  run(w: Workload, seed: number): Promise<number>;
+  /** Runs `w` once; returns the number of new tokens produced. `onStep` is called as each step's tokens appear. */
+  run(w: Workload, seed: number, onStep?: (step: number) => void): Promise<number>;
   dispose(): Promise<void>;
 }
 
@@ -41,9 +41,11 @@ export function gpt2Lab(dir: string, device: Device, dtype: WeightDtype): Conten
     async load() {
       model = await loadModel(dir, { device, dtype });
     },
-    async run(w, seed) {
+    async run(w, seed, onStep) {
       const { numSamples, maxNewTokens, doSample, topK, temperature, trace } = w;
-      const options = doSample ? { numSamples, maxNewTokens, doSample, topK, temperature, trace, seed } : { numSamples, maxNewTokens, trace };
+      let last = -1;
+      const onToken = onStep && ((event: { step: number }) => event.step !== last && onStep((last = event.step)));
+      const options = doSample ? { numSamples, maxNewTokens, doSample, topK, temperature, trace, seed, onToken } : { numSamples, maxNewTokens, trace, onToken };
       const result = await generate(model!, w.prompt, options);
       return result.samples.reduce((sum, s) => sum + s.ids.length, 0);
     },
@@ -104,11 +106,14 @@ export function transformersJs(
       const options = { dtype, device, ...(sessionOptions ? { session_options: sessionOptions } : {}) };
       model = (await tjs.AutoModelForCausalLM.from_pretrained(name, options)) as unknown as TjsModel;
     },
-    async run(w) {
+    async run(w, _seed, onStep) {
       const inputs = tokenizer!(Array(w.numSamples).fill(w.prompt), { padding: true });
       // min_new_tokens keeps every row going to maxNewTokens, as gpt2-lab does without stopAtEos.
       const sampling = w.doSample ? { do_sample: true, top_k: w.topK, temperature: w.temperature } : { do_sample: false };
-      const out = await model!.generate({ ...inputs, max_new_tokens: w.maxNewTokens, min_new_tokens: w.maxNewTokens, ...sampling });
+      // transformers.js hands its streamer the prompt first, then each step's tokens.
+      let puts = 0;
+      const streamer = onStep && { put: () => puts++ > 0 && onStep(puts - 2), end: () => undefined };
+      const out = await model!.generate({ ...inputs, max_new_tokens: w.maxNewTokens, min_new_tokens: w.maxNewTokens, ...sampling, ...(streamer ? { streamer } : {}) });
       return (out.dims[1] - inputs.input_ids.dims[1]) * out.dims[0];
     },
     async dispose() {

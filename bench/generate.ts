@@ -21,6 +21,7 @@ import { writeOnnxModels } from "../lib/onnx/write-model";
 import { openCheckpoint } from "../lib/weights/checkpoint";
 import { compareDtype, type DtypeComparison } from "./accuracy";
 import { type Contender, gpt2Lab, transformersJs, transformersJsFolder, type Workload } from "./contenders";
+import { type LongResult, measureLong } from "./long";
 import { describeMachine, matmulFloor, measureBandwidth, measureMatmuls, median, type Bandwidth, type MatmulFloor } from "./machine";
 import { writeReport } from "./report";
 
@@ -159,6 +160,20 @@ async function main(): Promise<void> {
     log(`${group.workload.name}: 1 warm-up + ${rounds} rounds of ${group.entries.length} runs`);
     await runRounds(group.entries, rounds);
   }
+  // Long generations: per-token time early and late (not with --quick).
+  let long: LongResult[] | undefined;
+  if (!args.quick) {
+    const libraries = dtypes.flatMap((dtype) => [contenders.get(`gpt2-lab:${dtype}`)!, contenders.get(`transformers.js:${dtype}`)!]);
+    long = await measureLong(
+      libraries,
+      [
+        { workload: { ...greedy, name: "greedy, batch 1, 960 tokens", maxNewTokens: 960 }, early: { from: 1, to: 33 }, late: { from: 256, to: 959 } },
+        { workload: { ...course, name: "course cell, 200 tokens", maxNewTokens: 200 }, early: { from: 1, to: 33 }, late: { from: 100, to: 199 } },
+      ],
+      2,
+      log,
+    );
+  }
   for (const contender of contenders.values()) await contender.dispose();
 
   // The int8 option's effect on logits, against fp32, over a prompt set.
@@ -182,6 +197,7 @@ async function main(): Promise<void> {
     matmuls,
     groups,
     firstToken,
+    long,
     accuracy,
   });
   log(`wrote ${args.out} and ${args.out.replace(/\.md$/, "")}.json`);

@@ -6,6 +6,7 @@ import { configForShape, innerSize, type ShapeName } from "../lib/config";
 import type { DeviceChoice } from "../lib/model/device";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 import type { DtypeComparison } from "./accuracy";
+import type { LongResult } from "./long";
 import type { Entry } from "./generate";
 import type { Bandwidth, MatmulFloor } from "./machine";
 import { median } from "./machine";
@@ -24,6 +25,7 @@ export interface Run {
   matmuls: Partial<Record<WeightDtype, MatmulFloor[]>>;
   groups: { workload: Entry["workload"]; entries: Entry[] }[];
   firstToken: { workload: Entry["workload"]; entries: Entry[] }[];
+  long?: LongResult[];
   accuracy?: DtypeComparison;
 }
 
@@ -175,6 +177,24 @@ export function writeReport(out: string, run: Run): void {
   const int8Course = vsTjs(courseGroup, "int8");
   if (int8Greedy !== undefined) check("greedy batch 1 int8, gpt2-lab / transformers.js fp32", int8Greedy, 2.5, ratio);
   if (int8Course !== undefined) check("course cell int8, gpt2-lab / transformers.js fp32", int8Course, 1.8, ratio);
+  if (run.long) {
+    push("## Long generation", "", "Time per token early and late in one generation (per step of the batch; median of 2 rounds, rotated order).", "");
+    push("| workload | contender | early: ms per token | late: ms per token | growth (late / early) | whole run, s | speed against transformers.js fp32 |", "| --- | --- | --- | --- | --- | --- | --- |");
+    for (const r of run.long) {
+      const reference = run.long.find((x) => x.workload === r.workload && x.contender === "transformers.js fp32");
+      const speed = reference ? `${f(reference.totalMs / r.totalMs)}×` : "";
+      push(`| ${r.workload} | ${r.contender} | ${f(r.earlyMs)} (tokens ${r.early.from}–${r.early.to - 1}) | ${f(r.lateMs)} (tokens ${r.late.from}–${r.late.to - 1}) | ${f(r.growth)}× | ${f(r.totalMs / 1000)} | ${speed} |`);
+    }
+    push("");
+    const longGreedy = (contender: string) => run.long!.find((r) => r.workload.startsWith("greedy") && r.contender === contender);
+    for (const dtype of run.dtypes) {
+      const ours = longGreedy(`gpt2-lab ${dtype}`);
+      if (ours) check(`long greedy generation ${dtype}: growth of the time per token (256–960 / first 32)`, ours.growth, 1.3, ratio, true);
+    }
+    const ours = longGreedy("gpt2-lab fp32");
+    const theirs = longGreedy("transformers.js fp32");
+    if (ours && theirs) check("long greedy generation fp32, gpt2-lab / transformers.js fp32", theirs.totalMs / ours.totalMs, 2, ratio);
+  }
   if (targets.length) push("## Targets", "", "| target | measured | goal | |", "| --- | --- | --- | --- |", ...targets, "");
 
   if (run.accuracy) {

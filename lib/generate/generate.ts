@@ -5,7 +5,7 @@
 // softmax, or argmax when greedy), draws a token per row, and can record what it saw.
 // Left out: beam search, repetition penalties, stop strings.
 import { END_OF_TEXT_ID } from "../config";
-import type { KvCache, Model } from "../model/model";
+import type { DecodeState, Model } from "../model/model";
 import { positionsFromMask } from "../model/model";
 import { createRandom, type Random } from "../random";
 import { chooseToken, type StepTrace } from "../sampling/choose";
@@ -80,19 +80,19 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
   let attentionMask = first.attentionMask;
   let positionIds = attentionMask.map(positionsFromMask);
   // The cache of the last run; on WebGPU it lives in GPU memory until disposed.
-  let past: KvCache | null = null;
+  let past: DecodeState | null = null;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
       if (o.signal?.aborted) throw abortError(o.signal);
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
-      let outputs = await model.run({ inputIds, attentionMask, positionIds, past, logitsToKeep: 1 });
+      let outputs = await model.step({ inputIds, attentionMask, positionIds, state: past, logitsToKeep: 1 });
       if (inputIds.length < rows.length) {
         outputs = await model.selectRows(outputs, rowOf);
         ({ attentionMask } = batch);
         positionIds = attentionMask.map(positionsFromMask);
       }
       model.disposeCache(past);
-      past = outputs.present;
+      past = outputs.state;
       const { logits } = outputs;
       const vocab = config.vocab_size;
       const kept = logits.length / (rows.length * vocab); // positions per row; each row's last one is read

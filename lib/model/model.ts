@@ -6,12 +6,12 @@ import { type Gpt2Config } from "../config";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
-import { cacheLength, disposeCache, emptyCache, gatherBlocks, gatherCacheRows, type KvCache } from "./cache";
+import { appendRecent, type DecodeState, disposeCache, emptyCache, emptyRecent, gatherBlocks, gatherCacheRows, type KvCache, stateLength } from "./cache";
 import { describeModel } from "./describe";
 import type { ResolvedDevice } from "./device";
 import { int64Tensor } from "./session";
 
-export type { KvCache } from "./cache";
+export type { DecodeState, KvCache } from "./cache";
 
 /** One run of the decoder over `sequence` new positions of a batch. */
 export interface DecoderInputs {
@@ -30,6 +30,21 @@ export interface DecoderInputs {
   logitsToKeep?: number;
 }
 
+/** One step of a generation (`Model.step`): the decoder's inputs with the cache in its decoding form. */
+export interface StepInputs extends Omit<DecoderInputs, "past"> {
+  /** The state from the previous step, or null for the first. */
+  state: DecodeState | null;
+}
+
+export interface StepOutputs {
+  /** [batch, kept, vocab]. */
+  logits: Float32Array;
+  state: DecodeState;
+}
+
+/** Positions the windowed decoder returns before they are folded into the rest of the cache. */
+export const CACHE_WINDOW = 32;
+
 export interface DecoderOutputs {
   /** [batch, kept, vocab]: kept = `logitsToKeep` when set, else sequence. */
   logits: Float32Array;
@@ -41,6 +56,10 @@ export interface DecoderOutputs {
 export class Model {
   /** Number of parameters (the tied output head counted once). */
   readonly parameterCount: number;
+  /** Cache tensors of the full length allocated so far (by onnxruntime or by folding the window): the model's own accounting. */
+  readonly memory = { cacheAllocations: 0 };
+  /** Whether the decoder returns only the newest positions of the cache (our conversions). */
+  private readonly windowed: boolean;
 
   /** @internal Use `loadModel`. */
   constructor(
@@ -59,15 +78,48 @@ export class Model {
     readonly dtype: WeightDtype = "fp32",
   ) {
     this.parameterCount = countParameters(config);
+    this.windowed = session.inputNames.includes("recent.0.key");
   }
 
   /** Runs the decoder once. Checks ids and lengths first, so a bad input never reaches the session. */
   async run({ inputIds, attentionMask, positionIds, past, logitsToKeep = 0 }: DecoderInputs): Promise<DecoderOutputs> {
+    const { logits, state } = await this.execute(inputIds, attentionMask, positionIds, past ? { settled: past, recent: null } : null, logitsToKeep);
+    return { logits, present: await this.settle(state) };
+  }
+
+  /**
+   * One step of a generation: like `run`, on the cache in the form this model's decoder keeps it
+   * between steps. With our own conversions only the newest positions come back from onnxruntime;
+   * every `CACHE_WINDOW` positions they are folded into the rest, so the cache is copied once per
+   * window instead of at every step.
+   */
+  async step({ inputIds, attentionMask, positionIds, state, logitsToKeep = 0 }: StepInputs): Promise<StepOutputs> {
+    const out = await this.execute(inputIds, attentionMask, positionIds, state, logitsToKeep);
+    const recent = out.state.recent;
+    if (!recent || recent[0].dims[1] < CACHE_WINDOW) return out;
+    return { logits: out.logits, state: { settled: await this.settle(out.state), recent: null } };
+  }
+
+  /** A state with its recent positions folded into one cache. */
+  private async settle(state: DecodeState): Promise<KvCache> {
+    if (!state.recent) return state.settled;
+    const { recent, settled } = state;
+    this.memory.cacheAllocations += settled.length;
+    return Promise.all(settled.map((tensor, t) => appendRecent(tensor, recent[t])));
+  }
+
+  /** The session run behind `run` and `step`. */
+  private async execute(
+    inputIds: number[][],
+    attentionMask: number[][],
+    positionIds: number[][],
+    state: DecodeState | null,
+    logitsToKeep: number,
+  ): Promise<StepOutputs> {
     const { n_layer, n_head, n_embd, n_positions, vocab_size } = this.config;
     const batch = inputIds.length;
     const sequence = inputIds[0]?.length ?? 0;
-    const pastLength = past ? cacheLength(past) : 0;
-    const total = pastLength + sequence;
+    const total = (state ? stateLength(state) : 0) + sequence;
     if (batch === 0 || sequence === 0) throw new RangeError("Expected at least one sequence with at least one token");
     if (total > n_positions) {
       throw new RangeError(`The sequence is ${total} tokens long but this model's context is ${n_positions}; use a shorter prompt or fewer new tokens`);
@@ -81,30 +133,39 @@ export class Model {
       attention_mask: int64Tensor(attentionMask, total, "attention_mask", 2),
       position_ids: int64Tensor(positionIds, sequence, "position_ids", n_positions),
     };
-    const cache = past ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, this.dtype === "fp16");
+    const float16 = this.dtype === "fp16";
+    const settled = state?.settled ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, float16);
+    const recent = this.windowed ? (state?.recent ?? emptyRecent(n_layer, batch, n_embd, float16)) : null;
     for (let i = 0; i < n_layer; i++) {
-      feeds[`past_key_values.${i}.key`] = cache[2 * i];
-      feeds[`past_key_values.${i}.value`] = cache[2 * i + 1];
+      for (const [k, kv] of ["key", "value"].entries()) {
+        feeds[`past_key_values.${i}.${kv}`] = settled[2 * i + k];
+        if (recent) feeds[`recent.${i}.${kv}`] = recent[2 * i + k];
+      }
     }
     // Exports made elsewhere differ a little: Optimum's merged decoders add `use_cache_branch`,
     // older ones have no `position_ids`.
     if (!this.session.inputNames.includes("position_ids")) delete feeds.position_ids;
     if (this.session.inputNames.includes("use_cache_branch")) {
-      feeds.use_cache_branch = new ort.Tensor("bool", [past !== null], [1]);
+      feeds.use_cache_branch = new ort.Tensor("bool", [state !== null], [1]);
     }
     // Our decoder.onnx skips the output head for the other positions; with other exports, slice.
     const skipsHead = this.session.inputNames.includes("logits_to_keep");
     if (skipsHead) feeds.logits_to_keep = new ort.Tensor("int64", BigInt64Array.of(BigInt(logitsToKeep)), []);
     const out = await this.session.run(feeds);
-    const present: KvCache = [];
-    for (let i = 0; i < n_layer; i++) present.push(out[`present.${i}.key`], out[`present.${i}.value`]);
-    const logits = out.logits.data as Float32Array;
-    if (skipsHead || kept === sequence) return { logits, present };
-    const rows = new Float32Array(batch * kept * vocab_size);
-    for (let b = 0; b < batch; b++) {
-      rows.set(logits.subarray((b * sequence + sequence - kept) * vocab_size, (b + 1) * sequence * vocab_size), b * kept * vocab_size);
+    const name = this.windowed ? "recent_out" : "present";
+    const cache: KvCache = [];
+    for (let i = 0; i < n_layer; i++) cache.push(out[`${name}.${i}.key`], out[`${name}.${i}.value`]);
+    if (!this.windowed) this.memory.cacheAllocations += cache.length;
+    const next: DecodeState = this.windowed ? { settled, recent: cache } : { settled: cache, recent: null };
+    let logits = out.logits.data as Float32Array;
+    if (!skipsHead && kept !== sequence) {
+      const rows = new Float32Array(batch * kept * vocab_size);
+      for (let b = 0; b < batch; b++) {
+        rows.set(logits.subarray((b * sequence + sequence - kept) * vocab_size, (b + 1) * sequence * vocab_size), b * kept * vocab_size);
+      }
+      logits = rows;
     }
-    return { logits: rows, present };
+    return { logits, state: next };
   }
 
   /**
@@ -125,19 +186,28 @@ export class Model {
   }
 
   /**
-   * The outputs of a run as if it had run over a batch whose row r is row `rows[r]` of this one: so
-   * the prompt pass of samples that share a prompt runs once per distinct prompt. A cache in GPU
+   * The outputs of a step as if it had run over a batch whose row r is row `rows[r]` of this one:
+   * so the prompt pass of samples that share a prompt runs once per distinct prompt. A cache in GPU
    * memory comes back in CPU memory (and the GPU copy is freed); the next run moves it where the
    * session wants it.
    */
-  async selectRows({ logits, present }: DecoderOutputs, rows: readonly number[]): Promise<DecoderOutputs> {
-    const batch = present[0].dims[0];
-    return { logits: gatherBlocks(logits, batch, rows), present: await gatherCacheRows(present, rows) };
+  async selectRows({ logits, state }: StepOutputs, rows: readonly number[]): Promise<StepOutputs> {
+    const batch = state.settled[0].dims[0];
+    this.memory.cacheAllocations += state.settled.length;
+    return {
+      logits: gatherBlocks(logits, batch, rows),
+      state: { settled: await gatherCacheRows(state.settled, rows), recent: state.recent && (await gatherCacheRows(state.recent, rows)) },
+    };
   }
 
   /** Frees a cache no run will read again (GPU memory at once; CPU memory is left to the garbage collector). */
-  disposeCache(cache: KvCache | null): void {
-    disposeCache(cache);
+  disposeCache(cache: KvCache | DecodeState | null): void {
+    if (cache && !Array.isArray(cache)) {
+      disposeCache(cache.settled);
+      disposeCache(cache.recent);
+    } else {
+      disposeCache(cache);
+    }
   }
 
   /** One pass over whole sequences, positions from the mask; the cache it makes is freed. */

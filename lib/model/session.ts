@@ -8,8 +8,8 @@ import { executionProviders, type ResolvedDevice } from "./device";
  * and the attention scale), its default of one intra-op thread per physical core, and worker
  * threads that sleep rather than spin between operators: spinning workers win on an idle machine
  * and lose when other processes keep the cores busy (the measured costs are in bench/results.md
- * and the README's Speed section). On WebGPU the `layers` caches stay in GPU memory between steps
- * (`Model.disposeCache` frees them) instead of crossing to the CPU and back.
+ * and the README's Speed section). On WebGPU the `present` caches of a `layers`-layer export stay in
+ * GPU memory between steps (`Model.disposeCache` frees them) instead of crossing to the CPU and back.
  */
 export function sessionOptions(device: ResolvedDevice, layers = 0): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {

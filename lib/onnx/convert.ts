@@ -18,7 +18,7 @@ import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
 import { type Manifest, MANIFEST_FILE, ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "3";
+export const CONVERTER_VERSION = "4";
 /** The graph gpt2-lab runs (`logits_to_keep`, fused attention), beside model.onnx. */
 export const DECODER_FILE = "decoder.onnx";
 
@@ -73,7 +73,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
     try {
       const graphs = [
         { file: ONNX_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype }) },
-        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, attention: "fused" }) },
+        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, attention: "fused", cacheWindow: true }) },
       ];
       writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
     } catch (error) {

@@ -40,13 +40,27 @@ export interface Gpt2GraphOptions {
    * @default "standard"
    */
   attention?: "standard" | "fused";
+  /**
+   * With fused attention, keep the cache on the caller's side in two parts, so that a step returns
+   * only the newest keys and values: `past_key_values.{i}.*` [batch, heads, past, head_dim], which
+   * changes rarely, and `recent.{i}.*` [batch, recent, n_embd], the positions since; the outputs
+   * `recent_out.{i}.*` are the recent ones with this run's appended. onnxruntime-node copies every
+   * output into new memory, so returning the whole cache each step (`present.{i}.*`) costs time
+   * that grows with its length. @default false
+   */
+  cacheWindow?: boolean;
 }
 
 /** Stands in for -infinity on masked attention scores, as transformers does (finfo(dtype).min). */
 const MASKED_SCORE = { fp32: -3.4028234663852886e38, fp16: -65504 };
 
 /** Describes the whole GPT-2 graph; weights are read from `checkpoint` only when written. */
-export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dtype = "fp32", logitsToKeep = false, attention = "standard" }: Gpt2GraphOptions = {}): GraphBuilder {
+export function buildGpt2Graph(
+  config: Gpt2Config,
+  checkpoint: Checkpoint,
+  { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false }: Gpt2GraphOptions = {},
+): GraphBuilder {
+  if (cacheWindow && attention !== "fused") throw new RangeError("`cacheWindow` needs `attention: 'fused'`");
   const g = new GraphBuilder();
   const d = config.n_embd;
   const heads = config.n_head;
@@ -142,9 +156,28 @@ export function buildGpt2Graph(config: Gpt2Config, checkpoint: Checkpoint, { dty
   function fusedAttention() {
     const keyPadding = g.op1("Cast", [attentionMask], { to: DataType.INT32 });
     return (qkv: string, i: number): string => {
-      const [q, k, v] = g.op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3).map((t) => g.op1("Reshape", [t, rowsBSD]));
-      const [pastKey, pastValue] = layerCache(i);
-      const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", pastKey, pastValue], { num_heads: heads, unidirectional: 1 }, [
+      let [q, k, v] = g.op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3).map((t) => g.op1("Reshape", [t, rowsBSD]));
+      if (!cacheWindow) {
+        const [pastKey, pastValue] = layerCache(i);
+        const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", pastKey, pastValue], { num_heads: heads, unidirectional: 1 }, [
+          `attention.${i}`,
+          `present.${i}.key`,
+          `present.${i}.value`,
+        ]);
+        return g.op1("Reshape", [attended, rowsOfD]);
+      }
+      // The recent positions go in as this run's keys and values beside the new ones (a query sees
+      // every earlier key; the causal mask only matters among the new positions of a prompt run,
+      // which has no recent ones), and come back out with the new ones appended.
+      const past = ["key", "value"].map((kv) => g.input(`past_key_values.${i}.${kv}`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]));
+      [k, v] = [k, v].map((t, j) => {
+        const kv = j === 0 ? "key" : "value";
+        const recent = g.input(`recent.${i}.${kv}`, FLOAT, ["batch_size", "recent_length", d]);
+        g.output(`recent_out.${i}.${kv}`, FLOAT, ["batch_size", "recent_total_length", d]);
+        return g.op1("Concat", [recent, t], { axis: 1 }, `recent_out.${i}.${kv}`);
+      });
+      // The operator reads the past only when it also writes the present (kept inside onnxruntime).
+      const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", past[0], past[1]], { num_heads: heads, unidirectional: 1 }, [
         `attention.${i}`,
         `present.${i}.key`,
         `present.${i}.value`,

@@ -8,7 +8,7 @@ import { generate } from "../../lib/generate/generate";
 import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
 import { gatherBlocks } from "../../lib/model/cache";
-import type { DecoderInputs, Model } from "../../lib/model/model";
+import type { DecoderInputs, Model, StepInputs } from "../../lib/model/model";
 import { TextStream } from "../../lib/tokenizer/text-stream";
 import { gpt2Tokenizer } from "../../lib/tokenizer/tokenizer";
 
@@ -281,7 +281,7 @@ function scriptedModel(next: (at: { row: number; step: number }) => number, call
   return {
     config,
     tokenizer: gpt2Tokenizer(),
-    async run(inputs: DecoderInputs) {
+    async step({ state: _state, ...inputs }: StepInputs) {
       calls.push(structuredClone({ ...inputs, past: null }));
       const step = calls.length - 1;
       const batch = inputs.inputIds.length;
@@ -289,11 +289,11 @@ function scriptedModel(next: (at: { row: number; step: number }) => number, call
       const kept = inputs.logitsToKeep || inputs.inputIds[0].length;
       const logits = new Float32Array(batch * kept * vocab);
       for (let row = 0; row < batch; row++) logits[(row * kept + kept - 1) * vocab + next({ row, step })] = 10;
-      return { logits, present: [] };
+      return { logits, state: { settled: [], recent: null } };
     },
     // Rows of logits copied as the real model copies logits and cache; there is no cache here.
     async selectRows({ logits }: { logits: Float32Array }, rows: number[]) {
-      return { logits: gatherBlocks(logits, logits.length / vocab, rows), present: [] }; // one kept position per row
+      return { logits: gatherBlocks(logits, logits.length / vocab, rows), state: { settled: [], recent: null } }; // one kept position per row
     },
     disposeCache() {},
   } as unknown as Model;
