@@ -67,8 +67,8 @@ cd "$app"
   free -g | head -2
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
   echo "vulkan loader: $(ldconfig -p | grep -c 'libvulkan.so.1') entries; VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
-  node -e 'require("./dist/lib/device").chooseDevice("auto").then((c) => console.log("auto device:", JSON.stringify(c)))'
-  for d in webgpu cuda; do node -e "require('./dist/lib/device').chooseDevice('$d').then(() => console.log('$d: available'), (e) => console.log('$d:', e.message))"; done
+  node -e 'require("./dist/lib/model/device").chooseDevice("auto").then((c) => console.log("auto device:", JSON.stringify(c)))'
+  for d in webgpu cuda; do node -e "require('./dist/lib/model/device').chooseDevice('$d').then(() => console.log('$d: available'), (e) => console.log('$d:', e.message))"; done
 } >>"$log" 2>&1
 
 step "make-model tiny and gpt2" 120 bash -c "node '$cli' make-model --shape tiny --seed 7 --out '$models/tiny' && node '$cli' make-model --shape gpt2 --seed 0 --out '$models/gpt2'"

@@ -1,6 +1,9 @@
 // A loaded GPT-2: its config, tokenizer and onnxruntime session, the forward pass, and the key/value
-// cache between passes, which only the model touches (cache.ts). `loadModel` (load.ts) makes one;
-// the decoding loop lives in lib/generate. This file only turns token ids into logits.
+// cache between passes, which only the model touches (cache.ts). Our decoder returns only the
+// newest keys and values of a step; `step` keeps them beside the rest and folds them in every
+// CACHE_WINDOW positions, since onnxruntime-node copies every output into new memory and a whole
+// cache returned at each step costs time that grows with its length. `loadModel` (load.ts) makes
+// one; the decoding loop lives in lib/generate. This file only turns token ids into logits.
 import * as ort from "onnxruntime-node";
 import { type Gpt2Config } from "../config";
 import type { WeightDtype } from "../onnx/gpt2-graph";

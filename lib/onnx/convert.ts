@@ -4,7 +4,8 @@
 // Each conversion holds two graphs over one weights file: model.onnx, in the form and with the exact
 // decoder signature of Optimum's exports, standard ONNX operators only (for other runtimes, e.g.
 // transformers.js), and decoder.onnx, which gpt2-lab runs: it adds `logits_to_keep`, so decoding
-// skips the output head for all but the last position, and fuses each layer's attention.
+// skips the output head for all but the last position, fuses each layer's attention, and returns
+// only the newest keys and values (`cacheWindow`), so a step's output does not grow with the cache.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";

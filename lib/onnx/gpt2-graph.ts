@@ -6,8 +6,9 @@
 // gelu → FastGelu, scaled QKᵀ → FusedMatMul). Attention comes in two forms: standard ONNX operators
 // (the form of Optimum's exports, which any ONNX runtime runs), or one onnxruntime MultiHeadAttention
 // operator per layer (com.microsoft; CPU, CUDA and WebGPU kernels) in place of some 14 small ones.
-// Options: float16 or 8-bit weights, and an extra `logits_to_keep` input (as transformers'
-// `logits_to_keep`) so decoding computes only the last position's logits. Dropout is left out.
+// Options: float16 or 8-bit weights, an extra `logits_to_keep` input (as transformers'
+// `logits_to_keep`) so decoding computes only the last position's logits, and a cache split into a
+// settled and a recent part so that a step returns only the newest keys and values. Dropout is left out.
 import { onnx } from "onnx-proto";
 import { type Gpt2Config, innerSize } from "../config";
 import type { Checkpoint, ParameterSpec } from "../weights/checkpoint";
