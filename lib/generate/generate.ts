@@ -79,7 +79,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
   let inputIds = first.inputIds;
   let attentionMask = first.attentionMask;
   let positionIds = attentionMask.map(positionsFromMask);
-  // The cache of the last run; on WebGPU it lives in GPU memory until disposed.
+  // The cache of the last step (on WebGPU, an ONNX export's cache lives in GPU memory until disposed).
   let past: DecodeState | null = null;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
