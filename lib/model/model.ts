@@ -213,11 +213,11 @@ export class Model {
     }
   }
 
-  /** One pass over whole sequences, positions from the mask; the cache it makes is freed. */
+  /** One pass over whole sequences, positions from the mask; the cache it makes is freed, never assembled. */
   private async runWithoutCache(inputIds: number[][], attentionMask: number[][], logitsToKeep: number): Promise<Float32Array> {
     const positionIds = attentionMask.map(positionsFromMask);
-    const { logits, present } = await this.run({ inputIds, attentionMask, positionIds, past: null, logitsToKeep });
-    disposeCache(present);
+    const { logits, state } = await this.execute(inputIds, attentionMask, positionIds, null, logitsToKeep);
+    this.disposeCache(state);
     return logits;
   }
 
