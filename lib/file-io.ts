@@ -1,8 +1,18 @@
-// File operations several parts of the library need: writing a small file so that readers see
-// either the old contents or the new, never half of them, and hashing a file (sha256 of any size,
+// File operations several parts of the library need: reading a JSON file with an error that names
+// it, writing a small file so that readers see either the old contents or the new, never half of
+// them, and hashing a file (sha256 of any size,
 // and the git blob id the Hub gives small files as their ETag).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+
+/** The parsed contents of a JSON file; an unreadable or invalid one is a SyntaxError naming the file. */
+export function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SyntaxError(`${file}: not valid JSON (${(error as Error).message}); download or copy it again`);
+  }
+}
 
 /** Writes `text` to a temporary file beside `file`, then renames it into place; no partial file is left on failure. */
 export function writeFileAtomically(file: string, text: string): void {

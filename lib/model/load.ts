@@ -1,12 +1,12 @@
 // Loading a GPT-2: `loadModel` finds the files (local folder, Hub id or built-in model), converts
 // the checkpoint to ONNX once (lib/onnx/convert.ts), and opens an onnxruntime session on the chosen
 // device; `loadModelOrDefault` adds the one rule for falling back to the built-in model.
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as ort from "onnxruntime-node";
 import { expectOneOf, expectOptions, expectString } from "../checks";
 import { parseConfig } from "../config";
+import { readJsonFile } from "../file-io";
 import { resolveModelFiles } from "../hub/resolve";
 import type { DownloadProgress } from "../hub/download";
 import type { ModelFiles, OnnxModelFiles } from "../hub/model-folder";
@@ -54,7 +54,7 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   validateDtype(dtype, device, onnx);
   const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
   const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
-  const config = parseConfig(readJson(files.config), files.config);
+  const config = parseConfig(readJsonFile(files.config), files.config);
   // The config's sizes are checked against the weights before they size anything.
   if (files.weights) openCheckpoint(files.weights, config).close();
   // Refused here rather than killed by the kernel halfway through the load.
@@ -68,15 +68,6 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, files.onnx ? config.n_layer : 0));
   if (files.onnx) checkExportLayers(session, config.n_layer, files);
   return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype);
-}
-
-/** A JSON file's value; invalid JSON names the file. */
-function readJson(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new SyntaxError(`${file} is not valid JSON (${(error as Error).message}); download or copy it again`);
-  }
 }
 
 /** An ONNX export's cache inputs must match config.json's n_layer. */

@@ -7,6 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { expectString, invalid, received } from "../checks";
 import { END_OF_TEXT, END_OF_TEXT_ID, GPT2_VOCAB_SIZE } from "../config";
+import { readJsonFile } from "../file-io";
 import { buildGpt2TokenizerJson, gpt2TokenizerConfig, tokenizerJsonFromVocabAndMerges } from "./files";
 import { byteSpansToOffsets, utf8Length } from "./offsets";
 import { gpt2Split, type HfTokenizer, openGpt2Tokenizer } from "./tokenizers-js";
@@ -198,12 +199,7 @@ export function loadTokenizer(dir: string): Tokenizer {
 }
 
 function readJson(file: string): object {
-  let value: unknown;
-  try {
-    value = JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
-  }
+  const value = readJsonFile(file);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new TypeError(`${file}: expected a JSON object, got ${received(value)}`);
   }

@@ -22,7 +22,7 @@ function brokenCopy(name: string, config: (text: string) => string): string {
 
 test("invalid JSON in config.json names the file", async () => {
   const dir = brokenCopy("bad-json", (text) => text.replace("{", "{,"));
-  await assert.rejects(loadModel(dir, { device: "cpu" }), { name: "SyntaxError", message: new RegExp(`${path.join(dir, "config.json")} is not valid JSON`) });
+  await assert.rejects(loadModel(dir, { device: "cpu" }), { name: "SyntaxError", message: new RegExp(`${path.join(dir, "config.json")}: not valid JSON`) });
 });
 
 test("n_layer: 100000000 is refused at once, naming the field and what the weights hold", async () => {
