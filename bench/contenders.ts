@@ -60,7 +60,7 @@ export function gpt2Lab(dir: string, device: Device, dtype: WeightDtype): Conten
  * converted graph linked as onnx/<onnxName> beside its weights file (onnxruntime resolves
  * model.onnx.data next to the path it was given).
  */
-export function transformersJsFolder(modelDir: string, converted: ConvertedModel, out: string, onnxName: string): string {
+export function transformersJsFolder(modelDir: string, converted: Pick<ConvertedModel, "dir" | "model">, out: string, onnxName: string): string {
   fs.rmSync(out, { recursive: true, force: true });
   fs.mkdirSync(path.join(out, "onnx"), { recursive: true });
   for (const file of ["config.json", "tokenizer.json", "tokenizer_config.json"]) {

@@ -21,6 +21,7 @@ import { writeOnnxModels } from "../lib/onnx/write-model";
 import { openCheckpoint } from "../lib/weights/checkpoint";
 import { compareDtype, type DtypeComparison } from "./accuracy";
 import { type Contender, gpt2Lab, transformersJs, transformersJsFolder, type Workload } from "./contenders";
+import { type InspectResult, measureInspection } from "./inspect";
 import { type LongResult, measureLong } from "./long";
 import { describeMachine, matmulFloor, measureBandwidth, measureMatmuls, median, type Bandwidth, type MatmulFloor } from "./machine";
 import { writeReport } from "./report";
@@ -176,6 +177,9 @@ async function main(): Promise<void> {
   }
   for (const contender of contenders.values()) await contender.dispose();
 
+  // The inspection pass against a plain forward pass of the same prompt.
+  const inspection: InspectResult[] = await measureInspection(modelDir, device, dtypes.filter((d) => d !== "fp16"), args.quick ? [64] : [64, 512], rounds, log);
+
   // The int8 option's effect on logits, against fp32, over a prompt set.
   let accuracy: DtypeComparison | undefined;
   if (dtypes.includes("int8") && dtypes.includes("fp32")) {
@@ -198,6 +202,7 @@ async function main(): Promise<void> {
     groups,
     firstToken,
     long,
+    inspection,
     accuracy,
   });
   log(`wrote ${args.out} and ${args.out.replace(/\.md$/, "")}.json`);
@@ -208,7 +213,7 @@ async function main(): Promise<void> {
  * no `logits_to_keep`. Written once per conversion `of` (its folder name carries the checkpoint's hash
  * and the converter's version) into the work folder, not into gpt2-lab's cache.
  */
-function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): ConvertedModel {
+function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): Pick<ConvertedModel, "dir" | "model"> {
   const dir = path.resolve(args.work, `fused-graph-${path.basename(of.dir)}`);
   const model = path.join(dir, "model.onnx");
   if (!fs.existsSync(model)) {
@@ -219,7 +224,7 @@ function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): Co
       checkpoint.close();
     }
   }
-  return { dir, model, decoder: model };
+  return { dir, model };
 }
 
 /**

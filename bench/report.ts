@@ -6,6 +6,7 @@ import { configForShape, innerSize, type ShapeName } from "../lib/config";
 import type { DeviceChoice } from "../lib/model/device";
 import type { WeightDtype } from "../lib/onnx/gpt2-graph";
 import type { DtypeComparison } from "./accuracy";
+import type { InspectResult } from "./inspect";
 import type { LongResult } from "./long";
 import type { Entry } from "./generate";
 import type { Bandwidth, MatmulFloor } from "./machine";
@@ -26,6 +27,7 @@ export interface Run {
   groups: { workload: Entry["workload"]; entries: Entry[] }[];
   firstToken: { workload: Entry["workload"]; entries: Entry[] }[];
   long?: LongResult[];
+  inspection?: InspectResult[];
   accuracy?: DtypeComparison;
 }
 
@@ -194,6 +196,12 @@ export function writeReport(out: string, run: Run): void {
     const ours = longGreedy("gpt2-lab fp32");
     const theirs = longGreedy("transformers.js fp32");
     if (ours && theirs) check("long greedy generation fp32, gpt2-lab / transformers.js fp32", theirs.totalMs / ours.totalMs, 2, ratio);
+  }
+  if (run.inspection?.length) {
+    push("## Inspection", "", `\`model.inspect\` on one prompt against \`model.forward\` over the same ids (every position's logits), median of ${run.rounds} rounds run alternately. "Without the lens": attention weights and block writes only, what \`traceAttention\` runs. Decoding never runs the inspection graph.`, "");
+    push("| dtype | tokens | forward, ms | forward, last logits only, ms | inspect, ms | inspect / forward | without the lens, ms | without the lens / forward |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+    for (const r of run.inspection) push(`| ${r.dtype} | ${r.tokens} | ${f(r.forwardMs)} | ${f(r.lastOnlyMs)} | ${f(r.inspectMs)} | ${f(r.ratio)}× | ${f(r.noLensMs)} | ${f(r.noLensRatio)}× |`);
+    push("");
   }
   if (targets.length) push("## Targets", "", "| target | measured | goal | |", "| --- | --- | --- | --- |", ...targets, "");
 

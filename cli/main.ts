@@ -3,6 +3,7 @@
 import { type Command, UsageError } from "./command";
 import { downloadCommand } from "./download";
 import { generateCommand } from "./generate";
+import { inspectCommand } from "./inspect";
 import { makeModelCommand } from "./make-model";
 import { modelsCommand } from "./models";
 import { tokenizeCommand } from "./tokenize";
@@ -10,6 +11,7 @@ import { tokenizeCommand } from "./tokenize";
 const commands: Command[] = [
   tokenizeCommand,
   generateCommand,
+  inspectCommand,
   makeModelCommand,
   downloadCommand,
   modelsCommand,

@@ -20,6 +20,9 @@ export type { GenerateOptions, TraceLevel, TokenEvent } from "./generate/options
 export type { Prompt } from "./generate/prompt";
 export type { StepTrace } from "./sampling/choose";
 
+// Inside the model (`model.inspect`).
+export type { Inspection, InspectOptions, LensEntry, LensToken } from "./inspect/inspect";
+
 // One step's distribution, stage by stage.
 export { softmax, logSoftmax, argmax, entropy, topN, rankOf, sampleToken, type TokenProb } from "./sampling/distribution";
 export { applyTemperature, applyTopK, applyTopP, processLogits } from "./sampling/warpers";
@@ -42,7 +45,10 @@ export type { TemperatureSliderOptions, TopKCutOptions, SamplingStagesOptions } 
 export { entropyFigure, distinctTokenCounts, distinctTokensFigure } from "./plots/diversity";
 export type { EntropyFigureOptions, DistinctTokenCounts, DistinctTokenOptions, NamedLogits } from "./plots/diversity";
 export { tokenProbabilityHtml, type ScoredToken, type TokenProbabilityOptions } from "./plots/tokens";
-export { attentionMaskFigure, type AttentionMaskOptions } from "./plots/attention";
+export { attentionMaskFigure, attentionFigure, lookedAtFigure } from "./plots/attention";
+export type { AttentionMaskOptions, AttentionData, AttentionFigureOptions, LookedAtOptions } from "./plots/attention";
+export { logitLensFigure, type LensData, type LogitLensOptions } from "./plots/lens";
+export { architectureFigure } from "./plots/architecture";
 export type { PlotlyFigure, TokenTextFn } from "./plots/figure";
 
 // Showing them in a tslab notebook.

@@ -27,6 +27,11 @@ export interface Sample {
   fullText: string;
   /** What happened at each of its steps (`steps[t]` chose `ids[t]`); empty when `trace` is `none`. */
   steps: StepTrace[];
+  /**
+   * With `traceAttention`: `attention[t][layer][head][key]`, where the query that chose `ids[t]` (the
+   * position before it) looked, over the prompt and the tokens generated before it.
+   */
+  attention?: Float32Array[][][];
 }
 
 export interface GenerateResult {
@@ -117,7 +122,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
     model.disposeCache(past);
   }
 
-  const samples = rows.map((ids, row) => {
+  const samples: Sample[] = rows.map((ids, row) => {
     const rest = streams[row].flush();
     if (rest && o.onToken) o.onToken({ sample: row, step: newIds[row].length - 1, tokenId: newIds[row].at(-1)!, text: rest });
     return {
@@ -128,7 +133,20 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
       steps: steps[row],
     };
   });
+  if (o.traceAttention) {
+    for (const [row, sample] of samples.entries()) sample.attention = await lookedAt(model, rows[row], newIds[row]);
+  }
   return { promptIds: prompts, samples, greedy: !o.doSample, ignored: o.ignored };
+}
+
+/** Per new token, the attention row (per layer and head) of the position that chose it. */
+async function lookedAt(model: Model, prompt: number[], generated: number[]): Promise<Float32Array[][][]> {
+  if (generated.length === 0) return [];
+  const { attentions } = await model.inspect([...prompt, ...generated.slice(0, -1)], { lens: false });
+  return generated.map((_, t) => {
+    const query = prompt.length - 1 + t;
+    return attentions.map((heads) => heads.map((rows) => rows[query].slice(0, query + 1)));
+  });
 }
 
 /** The distinct rows, which of them each row is, and how many equal rows came before it. */

@@ -43,6 +43,13 @@ export interface GenerateOptions {
   trace?: TraceLevel;
   /** Alternatives listed per step by `trace`. A positive integer. @default 10 */
   traceTopN?: number;
+  /**
+   * Record where each new token looked: `sample.attention[step][layer][head]`, the attention weights
+   * over the earlier positions of the query that chose `ids[step]`. Taken from one inspection pass
+   * over each finished sample (`model.inspect`), which gives the same rows as the steps did: a
+   * position's attention does not depend on the tokens after it. @default false
+   */
+  traceAttention?: boolean;
   /** Checked between steps: aborting stops generation within one step with an AbortError. */
   signal?: AbortSignal;
   /** Called with text as it is produced. */
@@ -60,6 +67,7 @@ const DEFAULTS = {
   stopAtEos: false,
   trace: "none" as TraceLevel,
   traceTopN: 10,
+  traceAttention: false,
 };
 const KNOWN = [...Object.keys(DEFAULTS), "signal", "onToken"];
 const SAMPLING_ONLY = ["temperature", "topK", "topP", "seed"] as const;
@@ -73,6 +81,7 @@ export function validateGenerateOptions(options: GenerateOptions) {
   expectInteger(o.traceTopN, "traceTopN", 1);
   expectBoolean(o.doSample, "doSample");
   expectBoolean(o.stopAtEos, "stopAtEos");
+  expectBoolean(o.traceAttention, "traceAttention");
   expectInteger(o.seed, "seed");
   expectOneOf(o.trace, "trace", TRACE_LEVELS);
   if (o.onToken !== undefined) expectFunction(o.onToken, "onToken");

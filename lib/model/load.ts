@@ -62,12 +62,13 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   if (problem) throw new RangeError(problem);
   const tokenizer = loadTokenizer(files.dir);
   // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
-  const onnxPath = files.onnx ?? (await convertCheckpoint(files.weights!, config, { dtype })).decoder;
+  const converted = files.onnx ? null : await convertCheckpoint(files.weights!, config, { dtype });
+  const onnxPath = files.onnx ?? converted!.decoder;
   // An export's whole cache comes back each step; on WebGPU it stays in GPU memory (our own
   // decoder returns only the newest positions, see lib/onnx/gpt2-graph.ts `cacheWindow`).
   const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, files.onnx ? config.n_layer : 0));
   if (files.onnx) checkExportLayers(session, config.n_layer, files);
-  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype);
+  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype, converted);
 }
 
 /** An ONNX export's cache inputs must match config.json's n_layer. */

@@ -6,13 +6,14 @@
 // one; the decoding loop lives in lib/generate. This file only turns token ids into logits.
 import * as ort from "onnxruntime-node";
 import { type Gpt2Config } from "../config";
+import { type Inspection, type InspectionSessions, type InspectOptions, runInspection } from "../inspect/inspect";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
 import { appendRecent, type DecodeState, disposeCache, emptyCache, emptyRecent, gatherBlocks, gatherCacheRows, type KvCache, stateLength } from "./cache";
 import { describeModel } from "./describe";
 import type { ResolvedDevice } from "./device";
-import { int64Tensor } from "./session";
+import { int64Tensor, sessionOptions } from "./session";
 
 export type { DecodeState, KvCache } from "./cache";
 
@@ -63,6 +64,8 @@ export class Model {
   readonly memory = { cacheAllocations: 0 };
   /** Whether the decoder returns only the newest positions of the cache (our conversions). */
   private readonly windowed: boolean;
+  /** The inspection graphs' sessions, opened by the first `inspect`. */
+  private inspection?: Promise<InspectionSessions>;
 
   /** @internal Use `loadModel`. */
   constructor(
@@ -79,6 +82,8 @@ export class Model {
     readonly skippedDevices: string[],
     /** How the weights are stored (the `dtype` option). */
     readonly dtype: WeightDtype = "fp32",
+    /** inspect.onnx and lens.onnx of our own conversions; null for an ONNX export. */
+    private readonly inspectionFiles: { inspect: string; lens: string } | null = null,
   ) {
     this.parameterCount = countParameters(config);
     this.windowed = session.inputNames.includes("recent.0.key");
@@ -221,6 +226,31 @@ export class Model {
     return logits;
   }
 
+  /**
+   * Looks inside the model on one prompt (a text or token ids): every head's attention weights, how
+   * much each block writes into the residual stream, the logit lens and, if asked, the stream itself.
+   * Runs a second graph over the same weights (opened on first use; decoding does not pay for it).
+   */
+  async inspect(prompt: string | readonly number[], options: InspectOptions = {}): Promise<Inspection> {
+    if (!this.inspectionFiles) {
+      throw new Error(`${this.name} runs an ONNX export, which has no inspection graph; load it without \`onnx: true\` to convert its model.safetensors`);
+    }
+    return runInspection(this, () => this.openInspection(this.inspectionFiles!), prompt, options);
+  }
+
+  /** The inspection sessions, opened once; a failed open is not remembered, so the next call tries again. */
+  private openInspection(files: { inspect: string; lens: string }): Promise<InspectionSessions> {
+    const open = (file: string) => ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
+    this.inspection ??= Promise.all([open(files.inspect), open(files.lens)]).then(
+      ([inspect, lens]) => ({ inspect, lens }),
+      (error) => {
+        this.inspection = undefined;
+        throw error;
+      },
+    );
+    return this.inspection;
+  }
+
   /** The module tree in the layout of PyTorch's `print(model)`, with this model's sizes. */
   describe(): string {
     return describeModel(this.config);
@@ -229,6 +259,8 @@ export class Model {
   /** Frees the session's memory; the model cannot run afterwards. */
   async dispose(): Promise<void> {
     await this.session.release();
+    const inspection = await this.inspection?.catch(() => undefined);
+    if (inspection) await Promise.all([inspection.inspect.release(), inspection.lens.release()]);
   }
 }
 

@@ -11,11 +11,13 @@ import { executionProviders, type ResolvedDevice } from "./device";
  * and the README's Speed section). On WebGPU the `present` caches of a `layers`-layer export stay in
  * GPU memory between steps (`Model.disposeCache` frees them) instead of crossing to the CPU and back.
  */
-export function sessionOptions(device: ResolvedDevice, layers = 0): ort.InferenceSession.SessionOptions {
+export function sessionOptions(device: ResolvedDevice, layers = 0, { mapWeights = false } = {}): ort.InferenceSession.SessionOptions {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: executionProviders(device),
     graphOptimizationLevel: "all",
-    extra: { session: { intra_op: { allow_spinning: "0" } } },
+    // `mapWeights` (a second session over the same weights file, run now and then): on the CPU, the
+    // weights stay mapped from the file instead of being repacked into a copy of their own.
+    extra: { session: { intra_op: { allow_spinning: "0" }, ...(mapWeights && device === "cpu" ? { disable_prepacking: "1" } : {}) } },
   };
   if (device === "webgpu" && layers > 0) {
     const names = Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat();

@@ -1,11 +1,13 @@
 // Turning a GPT-2 checkpoint (model.safetensors) into ONNX once and reusing it: the result is
 // cached under a key made of the checkpoint's sha256, the config, the weight dtype and the
 // converter's version, so a changed checkpoint, config or graph builder gives a fresh conversion.
-// Each conversion holds two graphs over one weights file: model.onnx, in the form and with the exact
+// Each conversion holds four graphs over one weights file. model.onnx has the form and the exact
 // decoder signature of Optimum's exports, standard ONNX operators only (for other runtimes, e.g.
-// transformers.js), and decoder.onnx, which gpt2-lab runs: it adds `logits_to_keep`, so decoding
+// transformers.js). decoder.onnx is what gpt2-lab decodes with: it adds `logits_to_keep`, so decoding
 // skips the output head for all but the last position, fuses each layer's attention, and returns
 // only the newest keys and values (`cacheWindow`), so a step's output does not grow with the cache.
+// inspect.onnx and lens.onnx are what `model.inspect` runs to show attention, the residual stream
+// and the logit lens; decoding never pays for their extra outputs.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -16,12 +18,16 @@ import { labCacheDir } from "../hub/env";
 import { isWriteFailure } from "../hub/errors";
 import { openCheckpoint } from "../weights/checkpoint";
 import { buildGpt2Graph, type WeightDtype } from "./gpt2-graph";
+import { buildLensGraph } from "./lens-graph";
 import { type Manifest, MANIFEST_FILE, ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "4";
+export const CONVERTER_VERSION = "5";
 /** The graph gpt2-lab runs (`logits_to_keep`, fused attention), beside model.onnx. */
 export const DECODER_FILE = "decoder.onnx";
+/** The inspection pass (lib/onnx/gpt2-graph.ts `inspect`) and the logit lens (lens-graph.ts). */
+export const INSPECT_FILE = "inspect.onnx";
+export const LENS_FILE = "lens.onnx";
 
 export interface ConvertOptions {
   /** How the weights are stored: see `Gpt2GraphOptions.dtype`. @default "fp32" */
@@ -38,6 +44,10 @@ export interface ConvertedModel {
   model: string;
   /** decoder.onnx: the same model with a `logits_to_keep` input and fused attention. */
   decoder: string;
+  /** inspect.onnx: one pass with attention weights and the residual stream as outputs. */
+  inspect: string;
+  /** lens.onnx: ln_f and the output head over residual-stream states, top tokens out. */
+  lens: string;
 }
 
 /** The path of the float32 model.onnx converted from `weightsPath` (see `convertCheckpoint`). */
@@ -57,7 +67,13 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
     const sha256 = await checkpointSha256(checkpoint.files, root);
     const configKey = createHash("sha256").update(JSON.stringify(graphConfig(config))).digest("hex").slice(0, 12);
     const dir = path.join(root, "onnx", `${sha256}-${configKey}-${dtype}-v${CONVERTER_VERSION}`);
-    const converted = { dir, model: path.join(dir, ONNX_FILE), decoder: path.join(dir, DECODER_FILE) };
+    const converted = {
+      dir,
+      model: path.join(dir, ONNX_FILE),
+      decoder: path.join(dir, DECODER_FILE),
+      inspect: path.join(dir, INSPECT_FILE),
+      lens: path.join(dir, LENS_FILE),
+    };
     if (fs.existsSync(dir)) {
       if (conversionProblem(dir) === null) return converted;
       // Damaged (a file truncated or deleted since): moved aside and converted again.
@@ -75,6 +91,8 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
       const graphs = [
         { file: ONNX_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype }) },
         { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, attention: "fused", cacheWindow: true }) },
+        { file: INSPECT_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, inspect: true }) },
+        { file: LENS_FILE, graph: buildLensGraph(config, checkpoint, dtype) },
       ];
       writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
     } catch (error) {

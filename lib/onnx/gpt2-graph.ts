@@ -8,19 +8,17 @@
 // operator per layer (com.microsoft; CPU, CUDA and WebGPU kernels) in place of some 14 small ones.
 // Options: float16 or 8-bit weights, an extra `logits_to_keep` input (as transformers'
 // `logits_to_keep`) so decoding computes only the last position's logits, and a cache split into a
-// settled and a recent part so that a step returns only the newest keys and values. Dropout is left out.
+// settled and a recent part so that a step returns only the newest keys and values; and the inspection
+// pass, whose extra outputs show attention weights and the residual stream. Dropout is left out.
 import { onnx } from "onnx-proto";
 import { type Gpt2Config, innerSize } from "../config";
-import type { Checkpoint, ParameterSpec } from "../weights/checkpoint";
-import { floatsToHalves } from "../weights/float16";
+import type { Checkpoint } from "../weights/checkpoint";
 import { GraphBuilder } from "./graph-builder";
-import { quantizeColumns, transpose, type QuantizedMatrix } from "./quantize";
+import { gpt2Weights, type WeightDtype } from "./graph-weights";
+
+export { WEIGHT_DTYPES, type WeightDtype } from "./graph-weights";
 
 const DataType = onnx.TensorProto.DataType;
-
-/** How the weights are stored and multiplied. */
-export type WeightDtype = "fp32" | "fp16" | "int8";
-export const WEIGHT_DTYPES: readonly WeightDtype[] = ["fp32", "fp16", "int8"];
 
 export interface Gpt2GraphOptions {
   /**
@@ -50,6 +48,15 @@ export interface Gpt2GraphOptions {
    * that grows with its length. @default false
    */
   cacheWindow?: boolean;
+  /**
+   * The inspection pass: standard attention and no cache, logits for the last position only, and as
+   * float32 outputs what happens inside: `attentions.{i}` [batch, heads, seq, seq] (the softmax
+   * weights, masked keys exactly 0), `hidden_states.{i}` [batch, seq, d] for i in 0..n_layer (the
+   * residual stream after the embeddings and after each block, before ln_f), and `attention_writes`,
+   * `mlp_writes` [n_layer, batch, seq] (the L2 norm of what each sub-block adds to the stream).
+   * @default false
+   */
+  inspect?: boolean;
 }
 
 /** Stands in for -infinity on masked attention scores, as transformers does (finfo(dtype).min). */
@@ -59,55 +66,31 @@ const MASKED_SCORE = { fp32: -3.4028234663852886e38, fp16: -65504 };
 export function buildGpt2Graph(
   config: Gpt2Config,
   checkpoint: Checkpoint,
-  { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false }: Gpt2GraphOptions = {},
+  { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false, inspect = false }: Gpt2GraphOptions = {},
 ): GraphBuilder {
   if (cacheWindow && attention !== "fused") throw new RangeError("`cacheWindow` needs `attention: 'fused'`");
+  if (inspect && (attention !== "standard" || logitsToKeep)) throw new RangeError("`inspect` needs standard attention and no `logitsToKeep`");
   const g = new GraphBuilder();
   const d = config.n_embd;
   const heads = config.n_head;
   const headDim = d / heads;
   const vocab = config.vocab_size;
-  // The element type of activations, the cache and (except int8 matrices) weights.
-  const FLOAT = dtype === "fp16" ? DataType.FLOAT16 : DataType.FLOAT;
+  const w = gpt2Weights(g, config, checkpoint, dtype);
+  const { FLOAT, constant, weight, linear, layerNorm } = w;
   const INT64 = DataType.INT64;
-  const read = (name: string, shape: number[]) => checkpoint.read({ name, shape } satisfies ParameterSpec);
-  const stored = (values: Float32Array) => (dtype === "fp16" ? floatsToHalves(values) : values);
-  const weight = (name: string, shape: number[]) => g.weight({ name, shape, dataType: FLOAT, read: () => stored(read(name, shape)) });
-  const constant = (value: number) => g.float([value], [], FLOAT);
-  // An 8-bit matrix and its scales come from one quantization; remember the last one for the second read.
-  let lastQuantized: { name: string; matrix: QuantizedMatrix } | undefined;
-  const quantized = (name: string, rows: number, cols: number, values: () => Float32Array): QuantizedMatrix => {
-    if (lastQuantized?.name !== name) lastQuantized = { name, matrix: quantizeColumns(values(), rows, cols) };
-    return lastQuantized.matrix;
+  // Inspection outputs are float32 whatever the model computes in.
+  const float32Output = (value: string, name: string, dims: (number | string)[]) => {
+    g.output(name, DataType.FLOAT, dims);
+    return FLOAT === DataType.FLOAT ? g.op1("Identity", [value], {}, name) : g.op1("Cast", [value], { to: DataType.FLOAT }, name);
   };
-  const int8Weight = (name: string, rows: number, cols: number, values: () => Float32Array) => ({
-    values: g.weight({ name: `${name}.int8`, shape: [rows, cols], dataType: DataType.INT8, read: () => quantized(name, rows, cols, values).values }),
-    scales: g.weight({ name: `${name}.scale`, shape: [cols], read: () => quantized(name, rows, cols, values).scales }),
-  });
 
   const inputIds = g.input("input_ids", INT64, ["batch_size", "sequence_length"]);
   const attentionMask = g.input("attention_mask", INT64, ["batch_size", "total_length"]);
   const positionIds = g.input("position_ids", INT64, ["batch_size", "sequence_length"]);
-  const keep = logitsToKeep ? g.input("logits_to_keep", INT64, []) : null;
-  g.output("logits", DataType.FLOAT, ["batch_size", logitsToKeep ? "kept_length" : "sequence_length", vocab]);
-
-  // The output head is tied to the token embedding and stored once, transposed to [d, vocab] so that
-  // the head is a plain MatMul; the embedding gathers its columns: wteᵀ[:, id] is token id's row.
-  const wteT = () => transpose(read("wte.weight", [vocab, d]), vocab, d);
+  const keep = logitsToKeep ? g.input("logits_to_keep", INT64, []) : inspect ? g.int64([1], []) : null;
+  g.output("logits", DataType.FLOAT, ["batch_size", logitsToKeep ? "kept_length" : inspect ? 1 : "sequence_length", vocab]);
   const shapeBS = g.op1("Shape", [inputIds]); // [batch, seq]
-  let head: (rows: string, output?: string) => string;
-  let tokens: string;
-  if (dtype === "int8") {
-    const q = int8Weight("wte.weight.T", d, vocab, wteT);
-    head = (rows, output) => g.op1("com.microsoft:DynamicQuantizeMatMul", [rows, q.values, q.scales], {}, output);
-    const columns = g.op1("Cast", [g.op1("Gather", [q.values, inputIds], { axis: 1 })], { to: DataType.FLOAT }); // [d, batch, seq]
-    const scales = g.op1("Unsqueeze", [g.op1("Gather", [q.scales, inputIds], { axis: 0 }), g.int64([-1])]); // [batch, seq, 1]
-    tokens = g.op1("Mul", [g.op1("Transpose", [columns], { perm: [1, 2, 0] }), scales]);
-  } else {
-    const table = g.weight({ name: "wte.weight.T", shape: [d, vocab], dataType: FLOAT, read: () => stored(wteT()) });
-    head = (rows, output) => g.op1("MatMul", [rows, table], {}, output);
-    tokens = g.op1("Transpose", [g.op1("Gather", [table, inputIds], { axis: 1 })], { perm: [1, 2, 0] });
-  }
+  const tokens = w.tokenEmbedding(inputIds);
 
   // Embeddings: token rows plus position rows, then flattened to one row per token: [batch·seq, d].
   const positions = g.op1("Gather", [weight("wpe.weight", [config.n_positions, d]), positionIds], { axis: 0 });
@@ -137,16 +120,22 @@ export function buildGpt2Graph(
     const scale = constant(1 / Math.sqrt(headDim));
     const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
     return (qkv: string, i: number): string => {
-      // Split into heads [batch, heads, seq, headDim]; append this step's keys and values to the cache.
+      // Split into heads [batch, heads, seq, headDim]; append this step's keys and values to the cache
+      // (the inspection pass has none: every key is this run's).
       const [q, k, v] = g
         .op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3)
         .map((t) => g.op1("Transpose", [g.op1("Reshape", [t, splitHeads])], { perm: [0, 2, 1, 3] }));
-      const [pastKey, pastValue] = layerCache(i);
-      const key = g.op1("Concat", [pastKey, k], { axis: 2 }, `present.${i}.key`);
-      const value = g.op1("Concat", [pastValue, v], { axis: 2 }, `present.${i}.value`);
+      let key = k;
+      let value = v;
+      if (!inspect) {
+        const [pastKey, pastValue] = layerCache(i);
+        key = g.op1("Concat", [pastKey, k], { axis: 2 }, `present.${i}.key`);
+        value = g.op1("Concat", [pastValue, v], { axis: 2 }, `present.${i}.value`);
+      }
       // Scaled dot-product attention with the shared mask.
       const scores = g.op1("Mul", [g.op1("MatMul", [q, g.op1("Transpose", [key], { perm: [0, 1, 3, 2] })]), scale]);
       const weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
+      if (inspect) float32Output(weights, `attentions.${i}`, ["batch_size", heads, "sequence_length", "sequence_length"]);
       return g.op1("Reshape", [g.op1("Transpose", [g.op1("MatMul", [weights, value])], { perm: [0, 2, 1, 3] }), rowsOfD]);
     };
   }
@@ -196,31 +185,36 @@ export function buildGpt2Graph(
     ];
   }
 
-  // y = x·W + b on [tokens, in] rows: Gemm (fp32, fp16) or 8-bit weights with the bias fused (int8).
-  const linear = (input: string, prefix: string, inSize: number, outSize: number) => {
-    const bias = weight(`${prefix}.bias`, [outSize]);
-    if (dtype !== "int8") return g.op1("Gemm", [input, weight(`${prefix}.weight`, [inSize, outSize]), bias]);
-    const q = int8Weight(`${prefix}.weight`, inSize, outSize, () => read(`${prefix}.weight`, [inSize, outSize]));
-    return g.op1("com.microsoft:DynamicQuantizeMatMul", [input, q.values, q.scales, "", bias]);
+  // What the inspection pass returns about the residual stream: the stream itself after the
+  // embeddings and each block, and the size of each sub-block's write, one number per position.
+  const writes: Record<"attention" | "mlp", string[]> = { attention: [], mlp: [] };
+  const observe = (state: string, i: number) => {
+    if (inspect) float32Output(g.op1("Reshape", [state, rowsBSD]), `hidden_states.${i}`, ["batch_size", "sequence_length", d]);
   };
-  const layerNorm = (input: string, prefix: string) =>
-    g.op1("LayerNormalization", [input, weight(`${prefix}.weight`, [d]), weight(`${prefix}.bias`, [d])], {
-      axis: -1,
-      epsilon: config.layer_norm_epsilon,
-    });
+  const written = (added: string, kind: "attention" | "mlp") => {
+    if (inspect) writes[kind].push(g.op1("Unsqueeze", [g.op1("Reshape", [g.op1("ReduceL2", [added], { axes: [-1], keepdims: 0 }), shapeBS]), g.int64([0])]));
+    return added;
+  };
+  observe(x, 0);
 
   for (let i = 0; i < config.n_layer; i++) {
     const h = `h.${i}`;
     const qkv = linear(layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, d, 3 * d);
     const attended = attend(qkv, i);
-    x = g.op1("Add", [x, linear(attended, `${h}.attn.c_proj`, d, d)]);
+    x = g.op1("Add", [x, written(linear(attended, `${h}.attn.c_proj`, d, d), "attention")]);
     // MLP with gelu_new: 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))), in the form onnxruntime fuses.
     const inner = innerSize(config);
     const u = linear(layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, d, inner);
     const cube = g.op1("Pow", [u, constant(3)]);
     const tanh = g.op1("Tanh", [g.op1("Mul", [g.op1("Add", [u, g.op1("Mul", [cube, constant(0.044715)])]), constant(Math.sqrt(2 / Math.PI))])]);
     const gelu = g.op1("Mul", [g.op1("Mul", [u, constant(0.5)]), g.op1("Add", [tanh, constant(1)])]);
-    x = g.op1("Add", [x, linear(gelu, `${h}.mlp.c_proj`, inner, d)]);
+    x = g.op1("Add", [x, written(linear(gelu, `${h}.mlp.c_proj`, inner, d), "mlp")]);
+    observe(x, i + 1);
+  }
+  if (inspect) {
+    for (const [kind, parts] of Object.entries(writes)) {
+      float32Output(parts.length > 1 ? g.op1("Concat", parts, { axis: 0 }) : parts[0], `${kind}_writes`, [config.n_layer, "batch_size", "sequence_length"]);
+    }
   }
 
   // Output head: logits = ln_f(x) · wteᵀ, back in [batch, seq, vocab]; with `logits_to_keep`, only
@@ -230,7 +224,7 @@ export function buildGpt2Graph(
     const start = g.op1("Neg", [g.op1("Reshape", [keep, g.int64([1])])]);
     final = g.op1("Slice", [final, start, g.int64([Number.MAX_SAFE_INTEGER]), g.int64([1])]);
   }
-  if (dtype === "fp16") g.op1("Cast", [head(final)], { to: DataType.FLOAT }, "logits");
-  else head(final, "logits");
+  if (dtype === "fp16") g.op1("Cast", [w.head(final)], { to: DataType.FLOAT }, "logits");
+  else w.head(final, "logits");
   return g;
 }

@@ -1,7 +1,7 @@
 // Writes GraphBuilder graphs as .onnx files plus their weights as ONNX external data
 // (model.onnx.data), one weight at a time, so memory stays near one tensor even for gpt2-xl
-// and no file hits protobuf's 2 GB message limit. Several graphs over the same weights share
-// one data file. Everything is written into a temporary folder, flushed to disk, listed with its
+// and no file hits protobuf's 2 GB message limit. Several graphs over the same weights (or some
+// of them) share one data file. Everything is written into a temporary folder, flushed to disk, listed with its
 // sizes in manifest.json and renamed into place: readers see a whole model or none.
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -32,13 +32,14 @@ export interface GraphFile {
 
 /**
  * Writes `graphs` into the folder `dir`, with the weights of the first graph in model.onnx.data;
- * every other graph must use the same weights. If `dir` already exists when the write completes
+ * every other graph uses some or all of those weights. If `dir` already exists when the write completes
  * (another process finished first), that copy is kept.
  */
 export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersion: string): void {
-  const names = (graph: GraphBuilder) => graph.weights.map((w) => w.name).join("\n");
+  const stored = new Map(graphs[0].graph.weights.map((w) => [w.name, w]));
   for (const { file, graph } of graphs.slice(1)) {
-    if (names(graph) !== names(graphs[0].graph)) throw new Error(`${file} does not use the same weights as ${graphs[0].file}`);
+    const foreign = graph.weights.find((w) => stored.get(w.name)?.shape.join() !== w.shape.join() || stored.get(w.name)?.dataType !== w.dataType);
+    if (foreign) throw new Error(`${file} uses weight ${foreign.name}, which ${graphs[0].file} does not store in that shape and type`);
   }
   const staging = `${dir}.partial-${process.pid}-${Date.now()}`;
   fs.mkdirSync(staging, { recursive: true });
@@ -55,7 +56,7 @@ export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersio
           node: graph.nodes,
           input: graph.inputs,
           output: graph.outputs,
-          initializer: [...graph.constants, ...initializers],
+          initializer: [...graph.constants, ...initializers.filter((t) => graph.weights.some((w) => w.name === t.name))],
         },
       });
       writeSynced(path.join(staging, file), onnx.ModelProto.encode(model).finish());

@@ -9,7 +9,7 @@ export interface PlotlyTrace {
   name?: string;
   x?: (number | string)[];
   y?: (number | string)[];
-  z?: number[][];
+  z?: (number | null)[][];
   [key: string]: unknown;
 }
 

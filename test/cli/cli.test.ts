@@ -59,3 +59,32 @@ test("`generate … | head -1` ends quietly when the reader stops early", async 
   assert.equal(stdout.trim(), "exit 0");
   assert.equal(stderr, "");
 });
+
+test("inspect --json prints tokens, ids, attentions [layer][head][query][key] and the lens [layer][position]", async () => {
+  const { code, stdout } = await cli("inspect", "--model", tiny, "--prompt", "When using LLMs,", "--top", "3", "--json");
+  assert.equal(code, 0);
+  const out = JSON.parse(stdout);
+  assert.deepEqual(out.tokens, ["When", " using", " LL", "Ms", ","]);
+  assert.deepEqual(out.ids, [2215, 1262, 27140, 10128, 11]);
+  // The tiny shape: 2 layers of 4 heads.
+  assert.deepEqual([out.attentions.length, out.attentions[0].length, out.attentions[0][0].length, out.attentions[0][0][4].length], [2, 4, 5, 5]);
+  assert.deepEqual(out.attentions[1][2][0].slice(1), [0, 0, 0, 0], "the first query sees only itself");
+  assert.equal(out.lens.length, 3, "n_layer + 1 layers, the embeddings first");
+  const entry = out.lens[2][4];
+  assert.equal(entry.top.length, 3);
+  assert.equal(entry.id, entry.top[0].id);
+  assert.ok(entry.prob > 0 && entry.prob <= 1);
+  assert.equal(entry.id, out.next.id, "the last layer at the last position is the model's choice");
+});
+
+test("inspect without --json prints the lens as a table, and --top 0 is refused before loading", async () => {
+  const table = await cli("inspect", "--model", tiny, "--prompt", "When using LLMs,");
+  assert.equal(table.code, 0);
+  const lines = table.stdout.trim().split("\n");
+  assert.match(lines[1], /^layer\s+When\s+␣using\s+␣LL\s+Ms\s+,/);
+  assert.deepEqual(lines.slice(2, 5).map((l) => l.trim().split(/\s+/)[0]), ["0", "1", "2"]);
+  assert.match(lines[5], /^Next token: .* layer 2 is the model's output\.$/);
+  const bad = await cli("inspect", "--model", "gpt2", "--prompt", "Hi", "--top", "0");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--top must be an integer in \[1, 50257\], got `0`/);
+});

@@ -18,6 +18,21 @@ export function referenceLogits(
   positions: number[],
   keep: boolean[],
 ): Float64Array[] {
+  const { states } = referencePass(config, w, tokens, positions, keep);
+  return states[config.n_layer].map((row) => lensLogits(config, w, row));
+}
+
+/** What happens inside one unpadded sequence, as transformers' output_attentions / output_hidden_states. */
+export interface ReferenceInside {
+  /** [layer][head][query][key], keys after the query 0. */
+  attentions: Float64Array[][][];
+  /** [n_layer + 1][position]: the residual stream after the embeddings and each block, before ln_f. */
+  states: Float64Array[][];
+  /** [layer][position]: the L2 norm of the attention sub-block's output and of the MLP's. */
+  writes: { attention: number[][]; mlp: number[][] };
+}
+
+export function referencePass(config: Gpt2Config, w: Weights, tokens: number[], positions = tokens.map((_, t) => t), keep = tokens.map(() => true)): ReferenceInside {
   const D = config.n_embd;
   const H = config.n_head;
   const hd = D / H;
@@ -30,14 +45,22 @@ export function referenceLogits(
     for (let i = 0; i < D; i++) row[i] = wte[tok * D + i] + wpe[positions[t] * D + i];
     return row;
   });
+  const states = [x];
+  const attentions: Float64Array[][][] = [];
+  const writes: ReferenceInside["writes"] = { attention: [], mlp: [] };
+  const norm = (v: Float64Array) => Math.sqrt(v.reduce((a, b) => a + b * b, 0));
   for (let l = 0; l < config.n_layer; l++) {
     const p = `h.${l}`;
     // Attention sub-block on the normalised stream.
     const a = x.map((row) => layerNorm(row, w(`${p}.ln_1.weight`), w(`${p}.ln_1.bias`), config.layer_norm_epsilon));
     const qkv = a.map((row) => dense(row, w(`${p}.attn.c_attn.weight`), w(`${p}.attn.c_attn.bias`), D, 3 * D));
     const attended = x.map(() => new Float64Array(D));
+    const layerWeights: Float64Array[][] = [];
     for (let h = 0; h < H; h++) {
+      const headWeights: Float64Array[] = [];
       for (let t = 0; t < T; t++) {
+        const row = new Float64Array(T);
+        headWeights.push(row);
         const scores: number[] = [];
         for (let s = 0; s <= t; s++) {
           if (!keep[s]) continue;
@@ -53,30 +76,42 @@ export function referenceLogits(
         for (let s = 0; s <= t; s++) {
           if (!keep[s]) continue;
           const weight = exps[k++] / sum;
+          row[s] = weight;
           for (let i = 0; i < hd; i++) attended[t][h * hd + i] += weight * qkv[s][2 * D + h * hd + i];
         }
       }
+      layerWeights.push(headWeights);
     }
-    x = x.map((row, t) => add(row, dense(attended[t], w(`${p}.attn.c_proj.weight`), w(`${p}.attn.c_proj.bias`), D, D)));
+    attentions.push(layerWeights);
+    const attentionOut = attended.map((row) => dense(row, w(`${p}.attn.c_proj.weight`), w(`${p}.attn.c_proj.bias`), D, D));
+    writes.attention.push(attentionOut.map(norm));
+    x = x.map((row, t) => add(row, attentionOut[t]));
     // MLP sub-block.
     const inner = config.n_inner ?? 4 * D;
-    x = x.map((row) => {
+    const mlpOut = x.map((row) => {
       const m = layerNorm(row, w(`${p}.ln_2.weight`), w(`${p}.ln_2.bias`), config.layer_norm_epsilon);
       const hidden = dense(m, w(`${p}.mlp.c_fc.weight`), w(`${p}.mlp.c_fc.bias`), D, inner).map(gelu);
-      return add(row, dense(hidden, w(`${p}.mlp.c_proj.weight`), w(`${p}.mlp.c_proj.bias`), inner, D));
+      return dense(hidden, w(`${p}.mlp.c_proj.weight`), w(`${p}.mlp.c_proj.bias`), inner, D);
     });
+    writes.mlp.push(mlpOut.map(norm));
+    x = x.map((row, t) => add(row, mlpOut[t]));
+    states.push(x);
   }
-  // Final LayerNorm and the output head, which is the token embedding transposed.
-  return x.map((row) => {
-    const f = layerNorm(row, w("ln_f.weight"), w("ln_f.bias"), config.layer_norm_epsilon);
-    const logits = new Float64Array(config.vocab_size);
-    for (let v = 0; v < config.vocab_size; v++) {
-      let dot = 0;
-      for (let i = 0; i < D; i++) dot += f[i] * wte[v * D + i];
-      logits[v] = dot;
-    }
-    return logits;
-  });
+  return { attentions, states, writes };
+}
+
+/** A residual-stream state read as the model's output: the final LayerNorm, then the token embedding transposed. */
+export function lensLogits(config: Gpt2Config, w: Weights, row: Float64Array): Float64Array {
+  const wte = w("wte.weight");
+  const D = config.n_embd;
+  const f = layerNorm(row, w("ln_f.weight"), w("ln_f.bias"), config.layer_norm_epsilon);
+  const logits = new Float64Array(config.vocab_size);
+  for (let v = 0; v < config.vocab_size; v++) {
+    let dot = 0;
+    for (let i = 0; i < D; i++) dot += f[i] * wte[v * D + i];
+    logits[v] = dot;
+  }
+  return logits;
 }
 
 function layerNorm(x: Float64Array, gain: Float32Array, bias: Float32Array, eps: number): Float64Array {
