@@ -3,7 +3,7 @@
 // All the maths comes from lib/sampling; these builders only pick tokens,
 // compute the values to draw, and lay them out. Plotly draws them (lib/display.ts `showFigure`).
 // Left out: the full 50,257-bar distribution; everything outside the top N is one "(rest)" bar.
-import { expectInteger, expectNumberList } from "../checks";
+import { expectBoolean, expectInteger, expectNumberList } from "../checks";
 import { entropy, softmax, topN } from "../sampling/distribution";
 import { applyTemperature, applyTopK, type SamplingStages } from "../sampling/warpers";
 import { type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
@@ -98,6 +98,8 @@ export interface TopKCutOptions {
   temperature?: number;
   /** Bars to show; raised to the number of kept tokens + 1 so that the cut is always visible. @default kept + 10 */
   topN?: number;
+  /** A logarithmic probability axis, where small bars beside one tall one stay visible (removed tokens, at 0, have no bar). @default false */
+  logScale?: boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export interface TopKCutOptions {
  * renormalised probabilities after it, and a dashed line at the cut. Ties with the k-th token are kept
  * (as in Hugging Face), so the line can sit after more than `k` bars.
  */
-export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, temperature = 1, topN: n }: TopKCutOptions): PlotlyFigure {
+export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, temperature = 1, topN: n, logScale = false }: TopKCutOptions): PlotlyFigure {
   expectInteger(k, "k", 1);
   const scaled = applyTemperature(logits, temperature);
   const before = softmax(scaled);
@@ -140,7 +142,7 @@ export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, tempera
       title: { text: `Top-k with k = ${k} at temperature ${temperature}: ${kept} tokens kept` },
       height: 440,
       barmode: "group",
-      yaxis: { title: { text: "probability" } },
+      yaxis: probabilityAxis(logScale),
       xaxis: { title: { text: "token, most likely first" }, tickangle: -45 },
       margin: { b: 120 },
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: cut, x1: cut, y0: 0, y1: 1, line: { dash: "dash", color: "#d62728", width: 2 } }],
@@ -157,6 +159,8 @@ export interface SamplingStagesOptions {
   topN?: number;
   /** Figure title, e.g. the settings that produced `stages`. @default "The distribution after each stage" */
   title?: string;
+  /** A logarithmic probability axis (tokens removed by a stage, at 0, have no bar). @default false */
+  logScale?: boolean;
 }
 
 /**
@@ -167,7 +171,7 @@ export interface SamplingStagesOptions {
  */
 export function samplingStagesFigure(
   stages: Partial<SamplingStages>,
-  { tokenText, topN: n = 15, title = "The distribution after each stage" }: SamplingStagesOptions,
+  { tokenText, topN: n = 15, title = "The distribution after each stage", logScale = false }: SamplingStagesOptions,
 ): PlotlyFigure {
   expectInteger(n, "topN", 1);
   const { raw, temperature, topK, topP, probs } = stages ?? {};
@@ -195,12 +199,18 @@ export function samplingStagesFigure(
       title: { text: title },
       height: 460,
       barmode: "group",
-      yaxis: { title: { text: "probability" } },
+      yaxis: probabilityAxis(logScale),
       xaxis: { title: { text: "token (most likely under the raw logits first)" }, tickangle: -45 },
       margin: { b: 140 },
       legend: { orientation: "h", y: 1.12 },
     },
   };
+}
+
+/** The y axis of a probability plot, linear or logarithmic. */
+function probabilityAxis(logScale: boolean): Record<string, unknown> {
+  expectBoolean(logScale, "logScale");
+  return logScale ? { title: { text: "probability (log scale)" }, type: "log" } : { title: { text: "probability" } };
 }
 
 /** The probabilities of `ids`, then the summed probability of every other token (the "(rest)" bar). */

@@ -224,3 +224,12 @@ test("token labels: visible whitespace, duplicates told apart by id", () => {
     ["␣a #5", "␣a #6", "x"],
   );
 });
+
+test("top-k cut and stage figures can use a log scale, where small bars stay visible", () => {
+  const cut = topKCutFigure(QUARTERS, { tokenText, k: 2, logScale: true });
+  assert.equal((cut.layout.yaxis as { type?: string }).type, "log");
+  assert.equal((topKCutFigure(QUARTERS, { tokenText, k: 2 }).layout.yaxis as { type?: string }).type, undefined);
+  const stages = samplingStagesFigure(processLogits(QUARTERS, { temperature: 1, topK: 2 }), { tokenText, logScale: true });
+  assert.equal((stages.layout.yaxis as { type?: string }).type, "log");
+  assert.throws(() => topKCutFigure(QUARTERS, { tokenText, k: 2, logScale: "yes" as never }), /Expected `logScale` to be a boolean/);
+});
