@@ -33,6 +33,12 @@ export interface ShowFigureOptions {
   includePlotly?: boolean;
 }
 
+/** What a figure's div shows where its script does not run. */
+const UNTRUSTED_NOTE =
+  "This figure is drawn by a script, and Jupyter runs the scripts of a notebook's outputs only once the " +
+  "notebook is trusted: run the cell again, or trust the notebook (JupyterLab: Trust Notebook in the " +
+  "command palette; classic Notebook: File, Trust Notebook), then reload the page.";
+
 const NOT_IN_KERNEL =
   "is only available inside a tslab notebook kernel (start one with `npm start`); " +
   "outside a notebook, build the figure and inspect or save it instead";
@@ -129,16 +135,19 @@ export function plotlyBundleHtml(): string {
 }
 
 /**
- * The `<div>` and `<script>` that draw `figure`. The script finds its div as its previous sibling (or by
- * id, since the classic Notebook runs output scripts elsewhere before attaching the output), waits for
- * plotly and for the div to be in the page (drawing anyway after two seconds, for front ends that keep
- * off-screen outputs detached), and after ten seconds without plotly writes in the div how to get it.
+ * The `<div>` and `<script>` that draw `figure`. The div holds a static note for pages that do not run
+ * the script (Jupyter runs output scripts only in a trusted notebook), which the script replaces. The
+ * script finds its div as its previous sibling (or by id, since the classic Notebook runs output
+ * scripts elsewhere before attaching the output), waits for plotly and for the div to be in the page
+ * (drawing anyway after two seconds, for front ends that keep off-screen outputs detached), and after
+ * ten seconds without plotly writes in the div how to get it. Once drawn, the figure follows its
+ * container's width (plotly's `responsive` follows only the window's).
  */
 export function figureHtml(figure: PlotlyFigure, id: string): string {
   if (!/^[A-Za-z][\w-]*$/.test(id)) throw new RangeError(`Expected \`id\` to be an HTML id (letters, digits, - and _), got \`${id}\``);
   const json = scriptSafeJson({ config: { responsive: true, displaylogo: false }, ...figure });
   const height = typeof figure.layout?.height === "number" ? figure.layout.height : 420;
-  return `<div id="${id}" class="gpt2-lab-figure" style="width:100%;min-height:${height}px"></div>
+  return `<div id="${id}" class="gpt2-lab-figure" style="width:100%;min-height:${height}px"><p class="gpt2-lab-fallback">${UNTRUSTED_NOTE}</p></div>
 <script type="text/javascript">
 (function () {
   var id = "${id}";
@@ -150,7 +159,10 @@ export function figureHtml(figure: PlotlyFigure, id: string): string {
     el = el || document.getElementById(id);
     var waited = Date.now() - started;
     if (el && window.Plotly && (el.isConnected || waited > 2000)) {
-      window.Plotly.newPlot(el, figure);
+      el.textContent = "";
+      window.Plotly.newPlot(el, figure).then(function () {
+        if (window.ResizeObserver) new ResizeObserver(function () { window.Plotly.Plots.resize(el); }).observe(el);
+      });
     } else if (waited < 10000) {
       setTimeout(draw, 50);
     } else if (el) {

@@ -14,7 +14,8 @@ test("scriptSafeJson: typed arrays become arrays, nothing can close the script",
 
 test("figureHtml: a div with the id and a script that draws the figure into it", () => {
   const html = figureHtml({ data: [{ type: "bar", x: ["a"], y: [1] }], layout: { height: 300 } }, "fig-1");
-  assert.match(html, /^<div id="fig-1" class="gpt2-lab-figure" style="width:100%;min-height:300px"><\/div>/);
+  // Where the script does not run (an untrusted notebook), the div says how to get the figure.
+  assert.match(html, /^<div id="fig-1" class="gpt2-lab-figure" style="width:100%;min-height:300px"><p class="gpt2-lab-fallback">[^<]*trust the notebook[^<]*<\/p><\/div>/);
   assert.match(html, /var id = "fig-1";/);
   assert.match(html, /"data":\[\{"type":"bar","x":\["a"\],"y":\[1\]\}\]/);
   assert.equal(html.match(/<\/script>/g)!.length, 1);

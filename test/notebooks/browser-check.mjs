@@ -2,7 +2,8 @@
 // 127.0.0.1 over copies of notebooks/ (under build/ui, so the committed files are never written), opens
 // each notebook in headless Chromium, clicks Cell → Run All, waits for the kernel, and checks that no
 // cell failed and every figure was drawn by plotly; then saves, reloads the page and checks the figures
-// again, and opens the HTML exports from build/notebooks. All requests leave for 127.0.0.1 or file://
+// again (and narrows the page, which the figures must follow), opens the HTML exports from
+// build/notebooks, and opens those executed copies untrusted, where every figure must say how to draw it. All requests leave for 127.0.0.1 or file://
 // only, so plotly must come from the page itself. Screenshots go to build/screenshots/.
 // Usage (after scripts/jupyter-env.sh and run-notebooks.py): node test/notebooks/browser-check.mjs [names...]
 import { spawn } from "node:child_process";
@@ -100,7 +101,10 @@ async function checkFigures(page, where, screenshotPrefix) {
   // Figures draw after their script polls for plotly and the div; wait for all of them to settle.
   await page
     .waitForFunction(
-      () => [...document.querySelectorAll(".gpt2-lab-figure")].every((el) => el.querySelector(".main-svg") || el.textContent.trim() !== ""),
+      () =>
+        [...document.querySelectorAll(".gpt2-lab-figure")].every(
+          (el) => el.querySelector(".main-svg") || (el.textContent.trim() !== "" && !el.querySelector(".gpt2-lab-fallback")),
+        ),
       null,
       { timeout: 30_000 },
     )
@@ -146,6 +150,50 @@ async function checkSlider(page, where) {
   return changed ? [] : [`${where}: clicking the temperature slider did not change the bars`];
 }
 
+/**
+ * Narrows the box around a figure without a fixed width, as a side panel opening does (the window
+ * keeps its size), and checks that the figure follows it.
+ */
+async function checkResize(page, where) {
+  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
+  if (!(await figure.evaluate((el) => el !== null))) return [];
+  const before = await figure.evaluate((el) => {
+    el.parentElement.style.maxWidth = "600px";
+    return el._fullLayout.width;
+  });
+  const followed = await page
+    .waitForFunction((el) => el._fullLayout.width <= 600, figure, { timeout: 5000 })
+    .then(() => true)
+    .catch(() => false);
+  await figure.evaluate((el) => (el.parentElement.style.maxWidth = ""));
+  return followed ? [] : [`${where}: a figure kept its width (${before} px) when the box around it narrowed to 600 px`];
+}
+
+/**
+ * Opens the executed notebook from build/notebooks, which this server has never trusted: its output
+ * scripts do not run, so every figure must show its note saying how to draw it.
+ */
+async function checkUntrusted(browser, port, token, name) {
+  const stem = name.replace(/\.ipynb$/, "");
+  const copy = `untrusted-${name}`;
+  fs.copyFileSync(path.join(EXPORTS, name), path.join(UI_ROOT, "notebooks", copy));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await offlineOnly(page);
+  await page.goto(`http://127.0.0.1:${port}/notebooks/notebooks/${encodeURIComponent(copy)}?token=${token}`);
+  await page.waitForFunction(() => window.Jupyter?.notebook?.get_cells?.().length > 0, null, { timeout: 60_000 });
+  const figures = await page.$$eval(".gpt2-lab-figure", (els) =>
+    els.map((el) => ({ drawn: el.querySelector(".main-svg") !== null, note: el.querySelector(".gpt2-lab-fallback")?.innerText ?? "", visible: el.getBoundingClientRect().height > 0 })),
+  );
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${stem}-untrusted.png`) });
+  await page.close();
+  const problems = [];
+  figures.forEach((f, i) => {
+    if (f.drawn) problems.push(`${name} (untrusted): figure ${i + 1} was drawn, so the output scripts ran`);
+    else if (!/trust the notebook/.test(f.note) || !f.visible) problems.push(`${name} (untrusted): figure ${i + 1} shows no note on how to draw it`);
+  });
+  return { figures: figures.length, problems };
+}
+
 /** Outputs that mean a cell failed (tslab prints errors on stderr), and code cells that never ran. */
 async function cellProblems(page, where) {
   const report = await page.evaluate(() =>
@@ -187,7 +235,7 @@ async function runInUi(browser, port, token, name) {
   const seconds = (Date.now() - started) / 1000;
   const problems = await cellProblems(page, `${name} (UI)`);
   const live = await checkFigures(page, `${name} (UI)`, `${stem}-ui`);
-  problems.push(...live.problems, ...(await checkSlider(page, `${name} (UI)`)));
+  problems.push(...live.problems, ...(await checkSlider(page, `${name} (UI)`)), ...(await checkResize(page, `${name} (UI)`)));
   await page.screenshot({ path: path.join(SCREENSHOTS, `${stem}-ui.png`) });
   // Save (Ctrl-S into the build/ui copy), reload: the saved outputs must draw again.
   await page.keyboard.press("Escape");
@@ -234,7 +282,9 @@ async function main() {
       const source = fs.readFileSync(path.join(ROOT, "notebooks", name), "utf8");
       const ui = await runInUi(browser, port, token, name);
       const exported = await checkExport(browser, name);
-      const problems = [...ui.problems, ...exported.problems];
+      const untrusted = await checkUntrusted(browser, port, token, name);
+      const problems = [...ui.problems, ...exported.problems, ...untrusted.problems];
+      if (untrusted.figures !== ui.figures) problems.push(`${name}: ${ui.figures} figures in the UI, ${untrusted.figures} in the untrusted copy`);
       if (source.includes("showFigure(") && ui.figures === 0) problems.push(`${name}: calls showFigure but no figure appeared`);
       if (exported.figures !== ui.figures) problems.push(`${name}: ${ui.figures} figures in the UI, ${exported.figures} in the HTML export`);
       await deleteSessions(port, token);
@@ -244,7 +294,7 @@ async function main() {
         for (const p of problems) console.log(p);
       } else {
         passed++;
-        console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload and in the HTML export)`);
+        console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload and in the HTML export; each explains itself untrusted)`);
       }
     }
   } finally {
