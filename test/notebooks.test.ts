@@ -47,6 +47,13 @@ for (const name of names) {
     assert.equal(code.filter((c) => /loadModel/.test(text(c))).length, 1, "the model is loaded once");
   });
 
+  test(`${name}: no code line over 100 characters (\`npm run notebooks:format\`)`, () => {
+    for (const [i, cell] of code.entries()) {
+      const long = text(cell).split("\n").filter((line) => line.length > 100);
+      assert.deepEqual(long, [], `code cell ${i}`);
+    }
+  });
+
   test(`${name}: ends with Questions and Going further; every exercise has a TODO`, () => {
     assert.match(markdown.at(-2) ?? "", /^## Questions/);
     assert.match(markdown.at(-1) ?? "", /^## Going further/);

@@ -25,6 +25,12 @@ export interface Sample {
   text: string;
   /** The prompt and the new text, as the course prints it. */
   fullText: string;
+  /**
+   * The seed of the random number generator this sample drew with: `createRandom(seed)` replays its
+   * draws (one `uniform()` per new token, through `sampleToken` on each step's final distribution;
+   * greedy decoding draws nothing).
+   */
+  seed: number;
   /** What happened at each of its steps (`steps[t]` chose `ids[t]`); empty when `trace` is `none`. */
   steps: StepTrace[];
   /**
@@ -71,7 +77,8 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
   checkBatchFits(model, rows.length, prompts.length, promptLength + o.maxNewTokens);
   // One generator per sample, seeded by its index among the samples of the same prompt, so batching
   // changes nothing, and a prompt given ten times draws as one prompt with numSamples 10.
-  const randoms: Random[] = rows.map((_, row) => createRandom(sampleSeed(o.seed, occurrence[row])));
+  const seeds = rows.map((_, row) => sampleSeed(o.seed, occurrence[row]));
+  const randoms: Random[] = seeds.map((seed) => createRandom(seed));
   const streams = rows.map(() => new TextStream(tokenizer));
   const newIds: number[][] = rows.map(() => []);
   const steps: StepTrace[][] = rows.map(() => []);
@@ -130,6 +137,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
       ids: newIds[row],
       text: streams[row].text,
       fullText: tokenizer.decode([...ids, ...newIds[row]]),
+      seed: seeds[row],
       steps: steps[row],
     };
   });

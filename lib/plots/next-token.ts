@@ -6,7 +6,9 @@
 import { expectBoolean, expectInteger, expectNumberList } from "../checks";
 import { entropy, softmax, topN } from "../sampling/distribution";
 import { applyTemperature, applyTopK, type SamplingStages } from "../sampling/warpers";
+import type { StepTrace } from "../sampling/choose";
 import { type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
+import { stepsFigure } from "./steps";
 
 /** Label of the bar that holds the probability of every token not shown. */
 export const REST_LABEL = "(rest)";
@@ -167,14 +169,17 @@ export interface SamplingStagesOptions {
  * Grouped bars: for the most likely tokens, the probability each stage of `processLogits` gives them
  * (softmax of the raw logits, after temperature, after top-k, after top-p), plus a "(rest)" bar each.
  * Takes what `processLogits` returns or a step traced by `generate` with `trace: 'full'` (a greedy
- * step has only the raw logits and the final distribution, so it draws two groups).
+ * step has only the raw logits and the final distribution, so it draws two groups). Given a whole
+ * sample's steps (`sample.steps`, traced with `'top'` or `'full'`), it draws instead each step's final
+ * distribution, the chosen token highlighted, under a step slider (`tokenText` then goes unused).
  */
 export function samplingStagesFigure(
-  stages: Partial<SamplingStages>,
+  stages: Partial<SamplingStages> | readonly StepTrace[],
   { tokenText, topN: n = 15, title = "The distribution after each stage", logScale = false }: SamplingStagesOptions,
 ): PlotlyFigure {
+  if (Array.isArray(stages)) return stepsFigure(stages, title === "The distribution after each stage" ? undefined : title);
   expectInteger(n, "topN", 1);
-  const { raw, temperature, topK, topP, probs } = stages ?? {};
+  const { raw, temperature, topK, topP, probs } = (stages ?? {}) as Partial<SamplingStages>;
   if (!raw || !probs) {
     throw new TypeError("Expected `stages` to hold `raw` and `probs`: pass what `processLogits` returns, or a step traced with `trace: 'full'`");
   }

@@ -3,8 +3,8 @@
 Every notebook runs top to bottom in a fresh kernel whose working directory is notebooks/, as in
 Jupyter. A cell fails the run when the kernel replies with an error (tslab reports compile and runtime
 errors only as text on stderr, so that text is printed with the cell's source), when a cell has an
-`error` output or writes to stderr, or when the kernel process logs an uncaught exception or unhandled
-rejection between cells. Writes build/notebooks/<name>.ipynb (with outputs), <name>.html and <name>.kernel.log.
+`error` output or writes to stderr, when a self-check prints ✗, or when the kernel process logs an
+uncaught exception or unhandled rejection between cells. Writes build/notebooks/<name>.ipynb (with outputs), <name>.html and <name>.kernel.log.
 Run through scripts/test-notebooks.sh, which registers the kernel and picks the model.
 """
 import argparse
@@ -70,6 +70,8 @@ def run_notebook(path, out_dir, kernel, timeout):
         elif any(o.output_type == "stream" and o.name == "stderr" for o in outputs) and not failures:
             # tslab prints errors on stderr; the notebooks print nothing else there.
             failures.append(cell_failure(cell, f"cell {index} wrote to stderr"))
+        elif any(o.output_type == "stream" and "✗" in o.text for o in outputs):
+            failures.append(cell_failure(cell, f"cell {index}: a self-check printed ✗"))
     log_text = log_path.read_text()
     if any(marker in log_text for marker in CRASH_MARKERS):
         failures.append("the kernel logged an uncaught error:\n" + log_text.strip())

@@ -233,3 +233,21 @@ test("top-k cut and stage figures can use a log scale, where small bars stay vis
   assert.equal((stages.layout.yaxis as { type?: string }).type, "log");
   assert.throws(() => topKCutFigure(QUARTERS, { tokenText, k: 2, logScale: "yes" as never }), /Expected `logScale` to be a boolean/);
 });
+
+test("a sample's steps: one frame per step, the chosen token in its own colour, even outside the listed top", () => {
+  const entry = (id: number, prob: number) => ({ id, text: tokenText(id), prob });
+  const steps = [
+    { token: { ...entry(1, 0.3), rank: 1 }, entropy: 1, top: [entry(0, 0.5), entry(1, 0.3)] },
+    { token: { ...entry(4, 0.01), rank: 7 }, entropy: 2, top: [entry(2, 0.6), entry(3, 0.2)] },
+  ];
+  const figure = samplingStagesFigure(steps, { tokenText });
+  assert.equal(figure.frames!.length, 2);
+  assert.deepEqual(figure.frames![0].data[0].y, [0.5, 0.3]);
+  assert.deepEqual(figure.frames![0].data[0].marker, { color: ["#1f77b4", "#ff7f0e"] });
+  // Step 2 drew token 4, which is not among its top 2: it takes the last bar.
+  assert.deepEqual(figure.frames![1].data[0].customdata, ["c", "e"]);
+  assert.deepEqual(figure.frames![1].data[0].y, [0.6, 0.01]);
+  assert.match(figure.frames![1].layout!.title!.text, /step 2 chose "e" \(probability 0\.010, rank 7\)/);
+  assert.equal(figure.layout.sliders![0].steps.length, 2);
+  assert.throws(() => samplingStagesFigure([], { tokenText }), /a sample's steps, from `generate` with `trace: 'top'`/);
+});
