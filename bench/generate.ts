@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   // onnxruntime settings: what is left between it and gpt2-lab is the generation loop.
   if (device === "cpu" && dtypes.includes("fp32")) {
     const { executionProviders: _, ...options } = sessionOptions(device);
-    const folder = transformersJsFolder(modelDir, fusedGraph(weights, config, converted.fp32!), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
+    const folder = transformersJsFolder(modelDir, await fusedGraph(weights, config, converted.fp32!), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
     contenders.set("transformers.js:fp32:gpt2-lab-graph", transformersJs(folder, device, "fp32", options, "gpt2-lab's graph and session options"));
   }
   for (const [key, contender] of contenders) {
@@ -213,13 +213,13 @@ async function main(): Promise<void> {
  * no `logits_to_keep`. Written once per conversion `of` (its folder name carries the checkpoint's hash
  * and the converter's version) into the work folder, not into gpt2-lab's cache.
  */
-function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): Pick<ConvertedModel, "dir" | "model"> {
+async function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): Promise<Pick<ConvertedModel, "dir" | "model">> {
   const dir = path.resolve(args.work, `fused-graph-${path.basename(of.dir)}`);
   const model = path.join(dir, "model.onnx");
   if (!fs.existsSync(model)) {
     const checkpoint = openCheckpoint(weights, config);
     try {
-      writeOnnxModels(dir, [{ file: "model.onnx", graph: buildGpt2Graph(config, checkpoint, { attention: "fused" }) }], "bench");
+      await writeOnnxModels(dir, [{ file: "model.onnx", graph: buildGpt2Graph(config, checkpoint, { attention: "fused" }) }], "bench");
     } finally {
       checkpoint.close();
     }

@@ -100,7 +100,7 @@ export interface MatmulFloor {
  */
 export async function measureMatmuls(config: Gpt2Config, dtype: "fp32" | "int8", batches: number[], workDir: string, device: ResolvedDevice = "cpu"): Promise<MatmulFloor[]> {
   const shapes = stepMatrices(config);
-  const session = await ort.InferenceSession.create(matmulModel(config, dtype, workDir), sessionOptions(device));
+  const session = await ort.InferenceSession.create(await matmulModel(config, dtype, workDir), sessionOptions(device));
   const results: MatmulFloor[] = [];
   for (const batch of batches) {
     const feeds = matmulFeeds(shapes, batch);
@@ -129,9 +129,9 @@ function stepMatrices(config: Gpt2Config): [number, number][] {
 }
 
 /** Writes (once) the model of a step's matrix products alone and returns its path. */
-function matmulModel(config: Gpt2Config, dtype: "fp32" | "int8", workDir: string): string {
+async function matmulModel(config: Gpt2Config, dtype: "fp32" | "int8", workDir: string): Promise<string> {
   const dir = path.join(workDir, `matmuls-${config.n_layer}x${config.n_embd}-${dtype}`);
-  if (!fs.existsSync(path.join(dir, "model.onnx"))) writeOnnxModels(dir, [{ file: "model.onnx", graph: matmulGraph(stepMatrices(config), dtype) }], "bench");
+  if (!fs.existsSync(path.join(dir, "model.onnx"))) await writeOnnxModels(dir, [{ file: "model.onnx", graph: matmulGraph(stepMatrices(config), dtype) }], "bench");
   return path.join(dir, "model.onnx");
 }
 
@@ -152,7 +152,7 @@ export function matmulFloor(config: Gpt2Config, dtype: "fp32" | "int8", workDir:
   return {
     label: `floor: ${dtype} matrix products alone`,
     async load() {
-      session = await ort.InferenceSession.create(matmulModel(config, dtype, workDir), sessionOptions(device));
+      session = await ort.InferenceSession.create(await matmulModel(config, dtype, workDir), sessionOptions(device));
     },
     async run(w) {
       const feeds = matmulFeeds(shapes, w.numSamples);

@@ -83,6 +83,12 @@ export function showFigure(figure: PlotlyFigure, { includePlotly = false }: Show
   });
 }
 
+/** Prints one line in the running cell's output when this process is a tslab kernel; elsewhere nothing. */
+export function noteInKernel(line: string): void {
+  // tslab's executor sets this global before running any cell.
+  if ("__tslab__" in globalThis) console.log(line);
+}
+
 /** Renders an HTML fragment (e.g. from `tokenProbabilityHtml`) below the current cell. */
 export function showHtml(html: string): void {
   if (typeof html !== "string") throw new TypeError(`Expected \`html\` to be a string, got ${typeof html}`);

@@ -7,6 +7,7 @@
 import { END_OF_TEXT_ID } from "../config";
 import type { DecodeState, Model } from "../model/model";
 import { positionsFromMask } from "../model/model";
+import { interruptible } from "../interrupt";
 import { createRandom, type Random } from "../random";
 import { chooseToken, type StepTrace } from "../sampling/choose";
 import { TextStream } from "../tokenizer/text-stream";
@@ -59,8 +60,14 @@ export interface GenerateResult {
  */
 export async function generate(model: Model, prompt: Prompt, options: GenerateOptions = {}): Promise<GenerateResult> {
   const o = validateGenerateOptions(options);
+  const prompts = promptIds(prompt, model.tokenizer);
+  // A kernel interrupt (Jupyter's ■) stops the loop between two steps, as `signal` does.
+  return interruptible("generation", (signal) => decode(model, prompts, o, signal), o.signal);
+}
+
+/** The loop behind `generate`, on checked options; `signal` stops it between steps. */
+async function decode(model: Model, prompts: number[][], o: ReturnType<typeof validateGenerateOptions>, signal: AbortSignal): Promise<GenerateResult> {
   const { tokenizer, config } = model;
-  const prompts = promptIds(prompt, tokenizer);
 
   // The batch: each prompt numSamples times, left-padded to the longest.
   const rows = prompts.flatMap((ids) => Array<number[]>(o.numSamples).fill(ids));
@@ -95,7 +102,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
   let past: DecodeState | null = null;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
-      if (o.signal?.aborted) throw abortError(o.signal);
+      if (signal.aborted) throw abortError(signal);
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
       let outputs = await model.step({ inputIds, attentionMask, positionIds, state: past, logitsToKeep: 1 });
       if (inputIds.length < rows.length) {

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fileSha256, gitBlobSha1 } from "../file-io";
+import { checkAborted } from "../interrupt";
 import { cacheWriteError, ModelFilesError } from "./errors";
 import { type HubConnection, type HubTarget, httpError, hubFetch, revisionText, shownUrl } from "./http";
 
@@ -47,6 +48,8 @@ export interface DownloadOptions {
   attempts?: number;
   /** Pause before the n-th retry is n × this, in milliseconds. @default 500 */
   retryDelayMs?: number;
+  /** Stops the transfer between two chunks (the partial file stays, to resume from). */
+  signal?: AbortSignal;
 }
 
 /** A broken transfer worth retrying (as opposed to an answer such as 404, or a full disk). */
@@ -55,7 +58,7 @@ class Interrupted extends Error {}
 /** Downloads `request.url` to `request.dest`, resuming and verifying as described above. */
 export async function downloadVerified(
   request: DownloadRequest,
-  { onProgress, attempts = 5, retryDelayMs = 500 }: DownloadOptions = {},
+  { onProgress, attempts = 5, retryDelayMs = 500, signal }: DownloadOptions = {},
 ): Promise<void> {
   const { dest, size, target } = request;
   const incomplete = `${dest}.incomplete`;
@@ -67,7 +70,7 @@ export async function downloadVerified(
   }
   for (let attempt = 1; ; attempt++) {
     try {
-      await fetchInto(request, incomplete, onProgress);
+      await fetchInto(request, incomplete, onProgress, signal);
       break;
     } catch (error) {
       if (error instanceof ModelFilesError || !isRetryable(error)) throw error;
@@ -109,7 +112,8 @@ function sizeOf(file: string): number {
 }
 
 /** One GET: appends to `incomplete` from its current size up to `request.size` bytes. */
-async function fetchInto(request: DownloadRequest, incomplete: string, onProgress?: (event: DownloadProgress) => void): Promise<void> {
+async function fetchInto(request: DownloadRequest, incomplete: string, onProgress?: (event: DownloadProgress) => void, signal?: AbortSignal): Promise<void> {
+  checkAborted(signal);
   const { connection, target, url, size } = request;
   let offset = sizeOf(incomplete);
   if (offset > size) offset = 0; // left by a different file under this name: start over
@@ -142,6 +146,7 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
   onProgress?.({ file: target.file, loaded, total: size });
   try {
     for await (const chunk of Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)) {
+      checkAborted(signal);
       try {
         // A write can stop short at a size limit or a full disk; the next one then fails.
         for (let done = 0; done < (chunk as Buffer).length; ) {

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { modelInfo } from "@huggingface/hub";
 import { expectBoolean, expectFunction, expectOptions, expectString, invalid } from "../checks";
+import { checkAborted } from "../interrupt";
 import { downloadVerified, type DownloadProgress } from "./download";
 import { LOCK_STALE_MS, withFileLock } from "./lock";
 import { dropIfCorrupt, fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
@@ -39,6 +40,8 @@ export interface ResolveOptions {
   onnx?: boolean;
   /** Called as each file downloads (also while waiting for another process fetching it). @default none */
   onProgress?: (event: DownloadProgress) => void;
+  /** Stops a download between two chunks; what arrived is kept as *.incomplete and resumes next time. */
+  signal?: AbortSignal;
   /** The Hub cache folder. @default $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub */
   cacheDir?: string;
   /** The Hub's base URL. @default $HF_ENDPOINT, else 'https://huggingface.co' */
@@ -49,7 +52,7 @@ export interface ResolveOptions {
   offline?: boolean;
 }
 
-const OPTION_KEYS = ["revision", "onnx", "onProgress", "cacheDir", "endpoint", "token", "offline"];
+const OPTION_KEYS = ["revision", "onnx", "onProgress", "signal", "cacheDir", "endpoint", "token", "offline"];
 
 /**
  * Finds the files of `nameOrDir`: a local folder (absolute, `./…`, `../…`, or any existing folder),
@@ -65,6 +68,7 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
     revision = "main",
     onnx = false,
     onProgress,
+    signal,
     cacheDir = hubCacheDir(),
     endpoint = endpointFromEnv(),
     token,
@@ -128,7 +132,7 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
   }
   const commit = info.sha;
   const wanted = chooseFiles(info.filePaths, { repo, revision, onnx });
-  for (const file of wanted) await fetchIntoSnapshot(cache, connection, { repo, revision, commit, file }, onProgress);
+  for (const file of wanted) await fetchIntoSnapshot(cache, connection, { repo, revision, commit, file }, onProgress, signal);
   writeRef(cache, revision, commit);
   const files = cachedFiles(cache, commit, onnx);
   if (!files) throw new ModelFilesError("cache-write", `The files of ${repo} vanished from ${cache.snapshotDir(commit)} right after download.`);
@@ -205,7 +209,9 @@ async function fetchIntoSnapshot(
   connection: http.HubConnection,
   target: http.HubTarget & { commit: string; file: string },
   onProgress?: (event: DownloadProgress) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
+  checkAborted(signal);
   const { commit, file } = target;
   if (fileExists(path.join(cache.snapshotDir(commit), file)) && !dropIfCorrupt(cache, commit, file)) return;
   let meta: http.FileMetadata;
@@ -220,7 +226,7 @@ async function fetchIntoSnapshot(
     const download = async () => {
       if (fileExists(blob)) return; // another process finished it while we waited
       const gitOid = !meta.sha256 && /^[0-9a-f]{40}$/.test(meta.etag) ? meta.etag : undefined;
-      await downloadVerified({ connection, target, url: meta.url, size: meta.size, sha256: meta.sha256, gitOid, dest: blob }, { onProgress });
+      await downloadVerified({ connection, target, url: meta.url, size: meta.size, sha256: meta.sha256, gitOid, dest: blob }, { onProgress, signal });
     };
     // While another process downloads this blob, show its progress from the size of its partial
     // file, and say what is being waited for (after a kill -9, a lock nobody refreshes any more).

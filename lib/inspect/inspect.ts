@@ -6,6 +6,7 @@
 import * as ort from "onnxruntime-node";
 import { expectBoolean, expectInteger, expectOptions, invalid } from "../checks";
 import { promptIds } from "../generate/prompt";
+import { checkAborted } from "../interrupt";
 import type { Model } from "../model/model";
 import { int64Tensor } from "../model/session";
 import { argmax, softmax } from "../sampling/distribution";
@@ -79,6 +80,7 @@ export async function runInspection(
   openSessions: () => Promise<InspectionSessions>,
   prompt: string | readonly number[],
   options: InspectOptions = {},
+  signal?: AbortSignal,
 ): Promise<Inspection> {
   expectOptions(options, "options", OPTIONS);
   const { top = 5, lens = true, residual = false } = options;
@@ -102,6 +104,7 @@ export async function runInspection(
   const states = Array.from({ length: n_layer + 1 }, (_, l) => `hidden_states.${l}`);
   const fetches = ["logits", "attention_writes", "mlp_writes", ...layers.map((l) => `attentions.${l}`), ...(lens || residual ? states : [])];
   const sessions = await openSessions();
+  checkAborted(signal);
   const out = await sessions.inspect.run(feeds, fetches);
 
   const logits = out.logits.data as Float32Array;
@@ -125,7 +128,10 @@ export async function runInspection(
   if (residual) inspection.residual = states.map((name) => rowsOf(out[name].data as Float32Array, T, n_embd));
   if (lens) {
     const targets = ids.map((_, t) => target ?? (t + 1 < T ? ids[t + 1] : nextId));
-    for (const name of states) inspection.lens.push(await lensOf(sessions.lens, out[name].data as Float32Array, targets, top, n_embd, text));
+    for (const name of states) {
+      checkAborted(signal);
+      inspection.lens.push(await lensOf(sessions.lens, out[name].data as Float32Array, targets, top, n_embd, text));
+    }
   }
   return inspection;
 }

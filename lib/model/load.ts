@@ -12,6 +12,7 @@ import type { DownloadProgress } from "../hub/download";
 import type { ModelFiles, OnnxModelFiles } from "../hub/model-folder";
 import { convertCheckpoint } from "../onnx/convert";
 import { WEIGHT_DTYPES, type WeightDtype } from "../onnx/gpt2-graph";
+import { interruptible } from "../interrupt";
 import { loadTokenizer } from "../tokenizer/tokenizer";
 import { openCheckpoint } from "../weights/checkpoint";
 import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin";
@@ -52,23 +53,26 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
   const { device = "auto", onProgress, revision, onnx = false, dtype = "fp32" } = options;
   expectOneOf(device, "device", DEVICES);
   validateDtype(dtype, device, onnx);
-  const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
-  const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx });
-  const config = parseConfig(readJsonFile(files.config), files.config);
-  // The config's sizes are checked against the weights before they size anything.
-  if (files.weights) openCheckpoint(files.weights, config).close();
-  // Refused here rather than killed by the kernel halfway through the load.
-  const problem = loadMemoryProblem(nameOrDir, config, files.onnx ? "fp32" : dtype, availableMemory());
-  if (problem) throw new RangeError(problem);
-  const tokenizer = loadTokenizer(files.dir);
-  // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
-  const converted = files.onnx ? null : await convertCheckpoint(files.weights!, config, { dtype });
-  const onnxPath = files.onnx ?? converted!.decoder;
-  // An export's whole cache comes back each step; on WebGPU it stays in GPU memory (our own
-  // decoder returns only the newest positions, see lib/onnx/gpt2-graph.ts `cacheWindow`).
-  const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, files.onnx ? config.n_layer : 0));
-  if (files.onnx) checkExportLayers(session, config.n_layer, files);
-  return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype, converted);
+  // A kernel interrupt (Jupyter's ■) stops a download or a conversion between two chunks.
+  return interruptible("loading of the model", async (signal) => {
+    const choice = await chooseDevice(dtype === "int8" && device === "auto" ? "cpu" : device);
+    const files = await findModelFiles(nameOrDir, { onProgress, revision, onnx, signal });
+    const config = parseConfig(readJsonFile(files.config), files.config);
+    // The config's sizes are checked against the weights before they size anything.
+    if (files.weights) openCheckpoint(files.weights, config).close();
+    // Refused here rather than killed by the kernel halfway through the load.
+    const problem = loadMemoryProblem(nameOrDir, config, files.onnx ? "fp32" : dtype, availableMemory());
+    if (problem) throw new RangeError(problem);
+    const tokenizer = loadTokenizer(files.dir);
+    // Our own conversions run decoder.onnx, which can skip the output head for all but the last position.
+    const converted = files.onnx ? null : await convertCheckpoint(files.weights!, config, { dtype, signal });
+    const onnxPath = files.onnx ?? converted!.decoder;
+    // An export's whole cache comes back each step; on WebGPU it stays in GPU memory (our own
+    // decoder returns only the newest positions, see lib/onnx/gpt2-graph.ts `cacheWindow`).
+    const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, files.onnx ? config.n_layer : 0));
+    if (files.onnx) checkExportLayers(session, config.n_layer, files);
+    return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype, converted);
+  });
 }
 
 /** An ONNX export's cache inputs must match config.json's n_layer. */
@@ -76,7 +80,9 @@ function checkExportLayers(session: ort.InferenceSession, layers: number, files:
   const count = session.inputNames.filter((name) => /^past_key_values\.\d+\.key$/.test(name)).length;
   if (count !== layers) {
     void session.release();
-    throw new RangeError(`${files.config} says n_layer is ${layers}, but ${files.onnx} has the key/value inputs of ${count} layers; the config and the export belong to different models`);
+    throw new RangeError(
+      `${files.config} says n_layer is ${layers}, but ${files.onnx} has the key/value inputs of ${count} layers; the config and the export belong to different models`,
+    );
   }
 }
 
@@ -87,14 +93,16 @@ function validateDtype(dtype: WeightDtype, device: Device, onnx: boolean): void 
     throw new RangeError(`\`dtype\` 'int8' runs on the CPU only, got device '${device}'; use device 'cpu' (or 'auto'), or dtype 'fp16' on a GPU`);
   }
   if (dtype !== "fp32" && onnx) {
-    throw new RangeError(`\`dtype\` '${dtype}' applies to models converted from model.safetensors; with \`onnx: true\` the export runs as it is, so leave out \`dtype\``);
+    throw new RangeError(
+      `\`dtype\` '${dtype}' applies to models converted from model.safetensors; with \`onnx: true\` the export runs as it is, so leave out \`dtype\``,
+    );
   }
 }
 
 /** Finds (and for Hub ids, downloads) the files of a model: a folder, a Hub id or a built-in name. */
 export async function findModelFiles(
   nameOrDir: string,
-  { onProgress, revision, onnx = false }: Pick<LoadModelOptions, "onProgress" | "revision" | "onnx">,
+  { onProgress, revision, onnx = false, signal }: Pick<LoadModelOptions, "onProgress" | "revision" | "onnx"> & { signal?: AbortSignal },
 ): Promise<ModelFiles | OnnxModelFiles> {
   const builtin = builtinModelDir(nameOrDir);
   if (builtin) return resolveModelFiles(builtin, { onnx });
@@ -102,6 +110,7 @@ export async function findModelFiles(
     onProgress,
     revision,
     onnx,
+    signal,
   });
 }
 

@@ -7,6 +7,7 @@
 import * as ort from "onnxruntime-node";
 import { type Gpt2Config } from "../config";
 import { type Inspection, type InspectionSessions, type InspectOptions, runInspection } from "../inspect/inspect";
+import { interruptible } from "../interrupt";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
@@ -235,7 +236,9 @@ export class Model {
     if (!this.inspectionFiles) {
       throw new Error(`${this.name} runs an ONNX export, which has no inspection graph; load it without \`onnx: true\` to convert its model.safetensors`);
     }
-    return runInspection(this, () => this.openInspection(this.inspectionFiles!), prompt, options);
+    const open = () => this.openInspection(this.inspectionFiles!);
+    // A kernel interrupt (Jupyter's ■) stops it between the pass and each layer of the lens.
+    return interruptible("inspection", (signal) => runInspection(this, open, prompt, options, signal));
   }
 
   /** The inspection sessions, opened once; a failed open is not remembered, so the next call tries again. */

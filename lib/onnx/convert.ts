@@ -34,6 +34,8 @@ export interface ConvertOptions {
   dtype?: WeightDtype;
   /** The cache folder. @default labCacheDir() */
   root?: string;
+  /** Stops the conversion between two weights; its staging folder is removed. */
+  signal?: AbortSignal;
 }
 
 /** The files of one conversion. */
@@ -60,7 +62,7 @@ export async function convertedModelPath(weightsPath: string, config: Gpt2Config
  * Safe to call from two processes at once: each writes its own temporary folder and the first to
  * finish wins.
  */
-export async function convertCheckpoint(weightsPath: string, config: Gpt2Config, { dtype = "fp32", root = labCacheDir() }: ConvertOptions = {}): Promise<ConvertedModel> {
+export async function convertCheckpoint(weightsPath: string, config: Gpt2Config, { dtype = "fp32", root = labCacheDir(), signal }: ConvertOptions = {}): Promise<ConvertedModel> {
   // Opening checks every tensor's name and shape against the config, cached conversion or not.
   const checkpoint = openCheckpoint(weightsPath, config);
   try {
@@ -94,7 +96,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
         { file: INSPECT_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, inspect: true }) },
         { file: LENS_FILE, graph: buildLensGraph(config, checkpoint, dtype) },
       ];
-      writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`);
+      await writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`, signal);
     } catch (error) {
       if (isWriteFailure(error)) {
         throw new Error(`Cannot write the converted model under ${path.dirname(dir)} (${error.code}); free some space or set GPT2_LAB_CACHE to another folder`);

@@ -6,6 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { onnx } from "onnx-proto";
+import { checkAborted } from "../interrupt";
 import type { GraphBuilder } from "./graph-builder";
 
 export const ONNX_FILE = "model.onnx";
@@ -35,7 +36,7 @@ export interface GraphFile {
  * every other graph uses some or all of those weights. If `dir` already exists when the write completes
  * (another process finished first), that copy is kept.
  */
-export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersion: string): void {
+export async function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersion: string, signal?: AbortSignal): Promise<void> {
   const stored = new Map(graphs[0].graph.weights.map((w) => [w.name, w]));
   for (const { file, graph } of graphs.slice(1)) {
     const foreign = graph.weights.find((w) => stored.get(w.name)?.shape.join() !== w.shape.join() || stored.get(w.name)?.dataType !== w.dataType);
@@ -44,7 +45,7 @@ export function writeOnnxModels(dir: string, graphs: GraphFile[], producerVersio
   const staging = `${dir}.partial-${process.pid}-${Date.now()}`;
   fs.mkdirSync(staging, { recursive: true });
   try {
-    const initializers = writeExternalData(graphs[0].graph, path.join(staging, DATA_FILE));
+    const initializers = await writeExternalData(graphs[0].graph, path.join(staging, DATA_FILE), signal);
     for (const { file, graph } of graphs) {
       const model = onnx.ModelProto.create({
         irVersion: 8,
@@ -88,13 +89,18 @@ function writeSynced(file: string, bytes: Uint8Array): void {
   }
 }
 
-/** Streams every weight into one file and returns initializers that point into it. */
-function writeExternalData(graph: GraphBuilder, dataPath: string): onnx.ITensorProto[] {
+/**
+ * Streams every weight into one file and returns initializers that point into it. Between two
+ * weights it lets the event loop run, so that `signal` (a kernel interrupt) can stop it.
+ */
+async function writeExternalData(graph: GraphBuilder, dataPath: string, signal?: AbortSignal): Promise<onnx.ITensorProto[]> {
   const fd = fs.openSync(dataPath, "w");
   const initializers: onnx.ITensorProto[] = [];
   try {
     let offset = 0;
     for (const ref of graph.weights) {
+      await new Promise((resolve) => setImmediate(resolve));
+      checkAborted(signal);
       const values = ref.read();
       const expected = ref.shape.reduce((a, b) => a * b, 1);
       if (values.length !== expected) throw new RangeError(`Weight ${ref.name} has ${values.length} values, expected ${expected} for [${ref.shape}]`);

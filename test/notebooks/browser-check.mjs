@@ -194,6 +194,72 @@ async function checkUntrusted(browser, port, token, name) {
   return { figures: figures.length, problems };
 }
 
+/** A notebook whose second cell generates until stopped, for the interrupt check. */
+const INTERRUPT_NOTEBOOK = {
+  cells: [
+    // `made` is declared here: tslab forgets the declarations of a cell that fails, as an interrupted one does.
+    'import * as lab from "../dist/lib";\nconst { model } = await lab.loadModelOrDefault(process.env.GPT2_LAB_MODEL);\nlet made = 0;',
+    "for (let i = 0; i < 100000; i++) {\n  await lab.generate(model, \"\", { maxNewTokens: 50, onToken: () => { made++; } });\n}",
+    "const before = made;\nawait new Promise((resolve) => setTimeout(resolve, 1000));\nconsole.log(made === before ? \"stopped\" : `still running: ${made - before} tokens in 1 s`);",
+    '(await lab.generate(model, "Hi", { maxNewTokens: 2 })).samples[0].ids.length',
+  ].map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source })),
+  metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" } },
+  nbformat: 4,
+  nbformat_minor: 4,
+};
+
+/**
+ * Clicks the ■ button while a cell generates, as a person would: the cell must end within a second
+ * and a half with the one-line note, the generation must really stop (no tokens a second later), and
+ * the next cell must generate again.
+ */
+async function checkInterrupt(browser, port, token) {
+  fs.writeFileSync(path.join(UI_ROOT, "notebooks", "interrupt.ipynb"), JSON.stringify(INTERRUPT_NOTEBOOK));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await offlineOnly(page);
+  await page.goto(`http://127.0.0.1:${port}/notebooks/notebooks/interrupt.ipynb?token=${token}`);
+  await page.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 60_000 });
+  // A cell is done when it shows an execution count and the kernel is idle again.
+  const done = (index) =>
+    page.waitForFunction((i) => typeof Jupyter.notebook.get_cell(i).input_prompt_number === "number" && Jupyter.notebook.kernel_busy === false, index, {
+      timeout: 120_000,
+      polling: 100,
+    });
+  // Select the cell and press Shift+Enter, as a person would.
+  const run = async (index) => {
+    await page.evaluate((i) => {
+      Jupyter.notebook.command_mode();
+      Jupyter.notebook.select(i);
+    }, index);
+    await page.keyboard.press("Shift+Enter");
+  };
+  const outputs = (index) => page.evaluate((i) => Jupyter.notebook.get_cell(i).output_area.outputs.map((o) => o.text ?? JSON.stringify(o.data ?? {})).join(""), index);
+  const problems = [];
+  await run(0);
+  await done(0);
+  await run(1);
+  await page.waitForFunction(() => Jupyter.notebook.kernel_busy === true, null, { timeout: 10_000 });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const clicked = Date.now();
+  await page.click('button[data-jupyter-action="jupyter-notebook:interrupt-kernel"]');
+  await done(1);
+  const seconds = (Date.now() - clicked) / 1000;
+  if (seconds > 1.5) problems.push(`interrupt: the cell took ${seconds.toFixed(1)} s to stop after ■`);
+  if (!(await outputs(1)).includes("■ interrupted: the generation stopped")) problems.push(`interrupt: no one-line note in the cell: ${await outputs(1)}`);
+  // After a cell fails, tslab drops whatever it receives in the next 200 ms; a person is slower.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await run(2);
+  await done(2);
+  const stopped = await outputs(2);
+  if (!stopped.includes("stopped")) problems.push(`interrupt: the generation went on after ■ (${stopped.trim()})`);
+  await run(3);
+  await done(3);
+  if (!(await outputs(3)).includes("2")) problems.push(`interrupt: the next generation did not run: ${await outputs(3)}`);
+  await page.screenshot({ path: path.join(SCREENSHOTS, "interrupt.png") });
+  await page.close();
+  return { seconds, problems };
+}
+
 /** Outputs that mean a cell failed (tslab prints errors on stderr), and code cells that never ran. */
 async function cellProblems(page, where) {
   const report = await page.evaluate(() =>
@@ -267,7 +333,7 @@ async function checkExport(browser, name) {
 async function main() {
   const requested = process.argv.slice(2);
   const names = requested.length
-    ? requested.map((n) => path.basename(n))
+    ? requested.filter((n) => n !== "interrupt").map((n) => path.basename(n))
     : fs.readdirSync(path.join(ROOT, "notebooks")).filter((n) => n.endsWith(".ipynb")).sort();
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   prepareUiRoot(names);
@@ -295,6 +361,19 @@ async function main() {
       } else {
         passed++;
         console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload and in the HTML export; each explains itself untrusted)`);
+      }
+    }
+    // The ■ button, on a notebook of its own (checked when every notebook is, or when asked by name).
+    if (requested.length === 0 || requested.includes("interrupt")) {
+      const interrupt = await checkInterrupt(browser, port, token);
+      await deleteSessions(port, token);
+      if (interrupt.problems.length) {
+        failed++;
+        console.log("FAIL the ■ button");
+        for (const p of interrupt.problems) console.log(p);
+      } else {
+        passed++;
+        console.log(`ok   the ■ button stops a generation in ${interrupt.seconds.toFixed(1)} s, and the next cell runs`);
       }
     }
   } finally {
