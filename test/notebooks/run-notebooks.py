@@ -50,9 +50,14 @@ def run_notebook(path, out_dir, kernel, timeout):
         try:
             # Keyword arguments reach the kernel launcher: the kernel process's stderr goes to the log.
             with client.setup_kernel(stderr=kernel_log):
+                executed = 0
                 for index, cell in enumerate(nb.cells):
+                    if cell.cell_type == "code":
+                        executed += 1
                     try:
-                        client.execute_cell(cell, index)
+                        # tslab's replies carry no execution count; number the cells as Jupyter would,
+                        # so that the saved notebook and its HTML export show In [1], In [2], ...
+                        client.execute_cell(cell, index, execution_count=executed)
                     except CellExecutionError:
                         failures.append(cell_failure(cell, f"cell {index} failed"))
                         break
@@ -77,6 +82,9 @@ def run_notebook(path, out_dir, kernel, timeout):
         failures.append("the kernel logged an uncaught error:\n" + log_text.strip())
     nbformat.write(nb, out_dir / f"{name}.ipynb")
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    code_cells = sum(1 for cell in nb.cells if cell.cell_type == "code")
+    if not failures and code_cells and f"In&nbsp;[{code_cells}]" not in html:
+        failures.append(f"the HTML export does not number the cells (no In [{code_cells}])")
     (out_dir / f"{name}.html").write_text(html)
     return failures
 
