@@ -168,6 +168,14 @@ export function figureHtml(figure: PlotlyFigure, id: string): string {
       el.textContent = "";
       window.Plotly.newPlot(el, figure).then(function () {
         if (window.ResizeObserver) new ResizeObserver(function () { window.Plotly.Plots.resize(el); }).observe(el);
+        // Several sliders name one frame together (lib/plots/figure.ts PlotlySlider).
+        var sliders = figure.layout && figure.layout.sliders;
+        if (sliders && sliders.length > 1) {
+          el.on("plotly_sliderchange", function () {
+            var name = el.layout.sliders.map(function (s) { return s.steps[s.active || 0].label; }).join("|");
+            window.Plotly.animate(el, [name], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
+          });
+        }
       });
     } else if (waited < 10000) {
       setTimeout(draw, 50);

@@ -23,10 +23,14 @@ export interface PlotlyLayout {
   [key: string]: unknown;
 }
 
-/** A slider whose steps animate to named frames. */
+/**
+ * A slider whose steps animate to named frames. A figure with several sliders has steps that `skip`
+ * and frames named by the sliders' labels joined with `|`; lib/display.ts animates to the frame the
+ * sliders name together whenever one moves (plotly alone moves one slider's frames only).
+ */
 export interface PlotlySlider {
   active: number;
-  steps: { label: string; method: "animate"; args: unknown[] }[];
+  steps: { label: string; method: "animate" | "skip"; args: unknown[] }[];
   [key: string]: unknown;
 }
 

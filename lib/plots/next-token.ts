@@ -26,6 +26,11 @@ export interface TemperatureSliderOptions {
   temperatures?: number[];
   /** Temperature shown first; must be one of `temperatures`. @default 1 */
   initialTemperature?: number;
+  /**
+   * Add a second slider over these top-k settings (0 = off), applied after the temperature as
+   * `generate` applies them; the bars then show the distribution tokens are drawn from. @default none
+   */
+  topKs?: number[];
   /** How many of the most likely tokens get a bar of their own. @default 15 */
   topN?: number;
   /** Figure title. @default "Next-token probabilities" */
@@ -34,57 +39,69 @@ export interface TemperatureSliderOptions {
 
 /**
  * Bars of the `topN` most likely next tokens plus one "(rest)" bar, with a slider that redraws them at
- * each temperature without re-running the cell (one plotly frame per temperature). Temperature never
- * changes the order of tokens, so the bars stay in place and only their heights move.
+ * each temperature without re-running the cell (one plotly frame per temperature), and with `topKs`
+ * a second slider for top-k (one frame per pair, named `temperature|k`; lib/display.ts links the two
+ * sliders). Neither changes the order of tokens, so the bars stay in place and only their heights move.
  */
 export function temperatureSliderFigure(
   logits: ArrayLike<number>, // [vocab]
-  { tokenText, temperatures = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5], initialTemperature = 1, topN: n = 15, title = "Next-token probabilities" }: TemperatureSliderOptions,
+  { tokenText, temperatures = [0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5], initialTemperature = 1, topKs, topN: n = 15, title = "Next-token probabilities" }: TemperatureSliderOptions,
 ): PlotlyFigure {
   expectNumberList(temperatures, "temperatures", "finite numbers > 0", (t) => t > 0 && t < Infinity);
   const active = temperatures.indexOf(initialTemperature);
   if (active < 0) {
     throw new RangeError(`Expected \`initialTemperature\` to be one of \`temperatures\` (${temperatures.join(", ")}), got \`${initialTemperature}\``);
   }
+  if (topKs !== undefined) expectNumberList(topKs, "topKs", "a non-negative integer (0 = off)", (k) => Number.isInteger(k) && k >= 0);
   expectInteger(n, "topN", 1);
   const ids = topN(softmax(logits), n).map((t) => t.id);
   const labels = [...tokenLabels(ids, tokenText), REST_LABEL];
   const colours = [...ids.map(() => SHOWN_COLOUR), REMOVED_COLOUR];
-  const frames: PlotlyFrame[] = temperatures.map((temperature) => {
-    const probs = softmax(applyTemperature(logits, temperature));
-    const y = shownAndRest(probs, ids);
-    const heading = `${title} at temperature ${temperature} (entropy ${entropy(probs).toFixed(2)} nats)`;
-    return { name: String(temperature), data: [{ y }], traces: [0], layout: { title: { text: heading } } };
+  const ks = topKs ?? [0];
+  const name = (temperature: number, k: number) => (topKs ? `${temperature}|${k}` : String(temperature));
+  const frames: PlotlyFrame[] = temperatures.flatMap((temperature) =>
+    ks.map((k) => {
+      const scaled = applyTemperature(logits, temperature);
+      const probs = softmax(k > 0 ? applyTopK(scaled, k) : scaled);
+      const y = shownAndRest(probs, ids);
+      const setting = topKs ? `temperature ${temperature}, top-k ${k || "off"}` : `temperature ${temperature}`;
+      const heading = `${title} at ${setting} (entropy ${entropy(probs).toFixed(2)} nats)`;
+      return { name: name(temperature, k), data: [{ y }], traces: [0], layout: { title: { text: heading } } };
+    }),
+  );
+  const first = frames.find((f) => f.name === name(initialTemperature, ks[0]))!;
+  // With two sliders plotly moves neither frame itself ("skip"): lib/display.ts animates to the
+  // frame their labels name together.
+  const slider = (prefix: string, values: number[], frameName: (v: number) => string, y: number, initial: number) => ({
+    active: initial,
+    currentvalue: { prefix },
+    pad: { t: y },
+    steps: values.map((v) => ({
+      label: String(v),
+      method: topKs ? ("skip" as const) : ("animate" as const),
+      args: topKs ? [] : [[frameName(v)], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
+    })),
   });
+  const sliders = [slider("temperature = ", temperatures, (t) => name(t, ks[0]), 60, active)];
+  if (topKs) sliders.push({ ...slider("top-k (0 = off) = ", topKs, (k) => name(initialTemperature, k), 150, 0) });
   return {
     data: [
       {
         type: "bar",
         name: "probability",
         x: labels,
-        y: frames[active].data[0].y,
+        y: first.data[0].y,
         marker: { color: colours },
         hovertemplate: "%{x}: %{y:.4f}<extra></extra>",
       },
     ],
     layout: {
-      title: { text: frames[active].layout!.title!.text },
-      height: 460,
+      title: { text: first.layout!.title!.text },
+      height: topKs ? 560 : 460,
       yaxis: { title: { text: "probability" }, range: [0, 1] },
       xaxis: { title: { text: "token (␣ is a space)" }, tickangle: -45 },
-      margin: { b: 140 },
-      sliders: [
-        {
-          active,
-          currentvalue: { prefix: "temperature = " },
-          pad: { t: 60 },
-          steps: temperatures.map((temperature) => ({
-            label: String(temperature),
-            method: "animate" as const,
-            args: [[String(temperature)], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
-          })),
-        },
-      ],
+      margin: { b: topKs ? 240 : 140 },
+      sliders,
     },
     frames,
   };

@@ -132,22 +132,29 @@ async function checkFigures(page, where, screenshotPrefix) {
   return { figures: figures.length, problems };
 }
 
-/** Moves the first slider of the first figure that has one and checks that the bars changed. */
+/**
+ * Moves each slider of the first figure that has sliders (to its far end) and checks that the bars
+ * changed each time: with two sliders (temperature and top-k), each must redraw the bars.
+ */
 async function checkSlider(page, where) {
   const figure = await page.$(".gpt2-lab-figure:has(.slider-container)");
   if (!figure) return [];
-  await figure.evaluate((el) => {
-    el.dataset.before = JSON.stringify(el.data[0].y);
-  });
-  const rail = await figure.$(".slider-rail-rect");
-  await rail.scrollIntoViewIfNeeded();
-  const box = await rail.boundingBox();
-  await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
-  const changed = await page
-    .waitForFunction((el) => JSON.stringify(el.data[0].y) !== el.dataset.before, figure, { timeout: 5000 })
-    .then(() => true)
-    .catch(() => false);
-  return changed ? [] : [`${where}: clicking the temperature slider did not change the bars`];
+  const problems = [];
+  const rails = await figure.$$(".slider-rail-rect");
+  for (const [i, rail] of rails.entries()) {
+    await figure.evaluate((el) => {
+      el.dataset.before = JSON.stringify(el.data[0].y);
+    });
+    await rail.scrollIntoViewIfNeeded();
+    const box = await rail.boundingBox();
+    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+    const changed = await page
+      .waitForFunction((el) => JSON.stringify(el.data[0].y) !== el.dataset.before, figure, { timeout: 5000 })
+      .then(() => true)
+      .catch(() => false);
+    if (!changed) problems.push(`${where}: clicking slider ${i + 1} of ${rails.length} did not change the bars`);
+  }
+  return problems;
 }
 
 /**

@@ -251,3 +251,16 @@ test("a sample's steps: one frame per step, the chosen token in its own colour, 
   assert.equal(figure.layout.sliders![0].steps.length, 2);
   assert.throws(() => samplingStagesFigure([], { tokenText }), /a sample's steps, from `generate` with `trace: 'top'`/);
 });
+
+test("temperature slider with top-k: one frame per pair, named for the two sliders that link them", () => {
+  const figure = temperatureSliderFigure(QUARTERS, { tokenText, temperatures: [1, 2], topKs: [0, 1], topN: 2 });
+  assert.deepEqual(figure.frames!.map((f) => f.name), ["1|0", "1|1", "2|0", "2|1"]);
+  // T = 1, top-k 1: the likeliest token takes everything. T = 1, off: 4/8, 2/8, rest 2/8.
+  close(figure.frames![1].data[0].y, [1, 0, 0]);
+  close(figure.frames![0].data[0].y, [0.5, 0.25, 0.25]);
+  assert.deepEqual(figure.layout.sliders!.map((s) => s.steps.map((step) => [step.label, step.method])), [
+    [["1", "skip"], ["2", "skip"]],
+    [["0", "skip"], ["1", "skip"]],
+  ]);
+  assert.throws(() => temperatureSliderFigure(QUARTERS, { tokenText, topKs: [-1] }), /Expected `topKs\[0\]` to be a non-negative integer \(0 = off\), got `-1`/);
+});
