@@ -71,7 +71,7 @@ export interface InspectionSessions {
 }
 
 const OPTIONS = ["top", "lens", "target", "residual"] as const;
-/** Positions the lens reads per run, so that its [rows, vocab] logits stay near 50 MB. */
+/** Rows the lens reads per run, so that its [rows, vocab] logits stay near 50 MB. */
 const LENS_ROWS = 256;
 
 /** Runs the inspection pass; `Model.inspect` is the way in. The sessions are awaited once the input is checked. */
@@ -127,19 +127,29 @@ export async function runInspection(
   };
   if (residual) inspection.residual = states.map((name) => rowsOf(out[name].data as Float32Array, T, n_embd));
   if (lens) {
+    // Every layer's states as one list of rows, read LENS_ROWS at a time: fewer, larger products.
     const targets = ids.map((_, t) => target ?? (t + 1 < T ? ids[t + 1] : nextId));
-    for (const name of states) {
-      checkAborted(signal);
-      inspection.lens.push(await lensOf(sessions.lens, out[name].data as Float32Array, targets, top, n_embd, text));
-    }
+    const rows = new Float32Array(states.length * T * n_embd);
+    states.forEach((name, l) => rows.set(out[name].data as Float32Array, l * T * n_embd));
+    const entries = await lensOf(sessions.lens, rows, states.flatMap(() => targets), top, n_embd, text, signal);
+    inspection.lens = states.map((_, l) => entries.slice(l * T, (l + 1) * T));
   }
   return inspection;
 }
 
-/** The lens entries of one layer's states [T, d], LENS_ROWS positions per run. */
-async function lensOf(session: ort.InferenceSession, states: Float32Array, targets: number[], top: number, d: number, text: (id: number) => string): Promise<LensEntry[]> {
+/** The lens entries of states [rows, d] (row r follows `targets[r]`), LENS_ROWS rows per run. */
+async function lensOf(
+  session: ort.InferenceSession,
+  states: Float32Array,
+  targets: number[],
+  top: number,
+  d: number,
+  text: (id: number) => string,
+  signal?: AbortSignal,
+): Promise<LensEntry[]> {
   const entries: LensEntry[] = [];
   for (let start = 0; start < targets.length; start += LENS_ROWS) {
+    checkAborted(signal);
     const rows = targets.slice(start, start + LENS_ROWS);
     const out = await session.run({
       hidden_states: new ort.Tensor("float32", states.subarray(start * d, (start + rows.length) * d), [rows.length, d]),

@@ -12,7 +12,7 @@ import type { DownloadProgress } from "../hub/download";
 import type { ModelFiles, OnnxModelFiles } from "../hub/model-folder";
 import { convertCheckpoint } from "../onnx/convert";
 import { WEIGHT_DTYPES, type WeightDtype } from "../onnx/gpt2-graph";
-import { interruptible } from "../interrupt";
+import { checkAborted, interruptible } from "../interrupt";
 import { loadTokenizer } from "../tokenizer/tokenizer";
 import { openCheckpoint } from "../weights/checkpoint";
 import { builtinModelDir, DEFAULT_MODEL, FALLBACK_MODEL, fallbackNote, isUnavailable } from "./builtin";
@@ -71,6 +71,9 @@ export async function loadModel(nameOrDir: string, options: LoadModelOptions = {
     // decoder returns only the newest positions, see lib/onnx/gpt2-graph.ts `cacheWindow`).
     const session = await ort.InferenceSession.create(onnxPath, sessionOptions(choice.device, files.onnx ? config.n_layer : 0));
     if (files.onnx) checkExportLayers(session, config.n_layer, files);
+    // Interrupted while onnxruntime was loading: nobody will receive the model, so free it.
+    if (signal.aborted) await session.release();
+    checkAborted(signal);
     return new Model(nameOrDir, files.dir, config, tokenizer, session, choice.device, choice.skipped, dtype, converted);
   });
 }
