@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm run test:notebooks`: executes every notebook headless (test/notebooks/run-notebooks.py: nbclient,
 # tslab kernel, HTML export to build/notebooks/), then runs them again from the browser UI and opens the
-# HTML exports (test/notebooks/browser-check.mjs, screenshots in build/screenshots/). Exits non-zero if
-# any notebook fails either check. `--no-browser` skips the browser part.
+# HTML exports (test/notebooks/browser-check.mjs), and in real JupyterLab (test/notebooks/jupyterlab-check.mjs,
+# on a build from scripts/jupyterlab-build.sh); screenshots in build/screenshots/. Exits non-zero if any
+# notebook fails a check. `--no-browser` skips the browser part.
 # Model: GPT2_LAB_MODEL if set, else the built-in `shakespeare` model if its files are present, else a tiny
 # random GPT-2 made once in build/tiny-model (fast; its text is gibberish but every cell runs).
 set -uo pipefail
@@ -39,6 +40,13 @@ status=0
 "$GPT2_LAB_PYTHON" test/notebooks/run-notebooks.py "${notebooks[@]}" || status=1
 if [ "$browser" = 1 ]; then
   node test/notebooks/browser-check.mjs "${notebooks[@]}" || status=1
+  # The same notebooks in real JupyterLab (built once, then cached).
+  if lab_build="$(bash scripts/jupyterlab-build.sh)"; then
+    GPT2_LAB_JUPYTERLAB_BUILD="$lab_build" node test/notebooks/jupyterlab-check.mjs "${notebooks[@]}" || status=1
+  else
+    echo "JupyterLab could not be built for the browser check (see above)"
+    status=1
+  fi
 fi
 echo "notebook tests took $(( $(date +%s) - start )) s"
 exit "$status"

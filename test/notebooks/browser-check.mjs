@@ -2,46 +2,23 @@
 // 127.0.0.1 over copies of notebooks/ (under build/ui, so the committed files are never written), opens
 // each notebook in headless Chromium, clicks Cell → Run All, waits for the kernel, and checks that no
 // cell failed and every figure was drawn by plotly; then saves, reloads the page and checks the figures
-// again (and narrows the page, which the figures must follow), opens the HTML exports from
-// build/notebooks, and opens those executed copies untrusted, where every figure must say how to draw it. All requests leave for 127.0.0.1 or file://
-// only, so plotly must come from the page itself. Screenshots go to build/screenshots/.
+// again (and narrows a figure's box, which the figure must follow), opens the HTML exports from
+// build/notebooks, and opens those executed copies untrusted, where every figure must say how to draw
+// it; last, it clicks ■ during a generation. All requests leave for 127.0.0.1 or file:// only, so
+// plotly must come from the page itself. Screenshots go to build/screenshots/. JupyterLab has its own
+// check, jupyterlab-check.mjs; what both use is in page-checks.mjs.
 // Usage (after scripts/jupyter-env.sh and run-notebooks.py): node test/notebooks/browser-check.mjs [names...]
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as path from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS } from "./page-checks.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const UI_ROOT = path.join(ROOT, "build/ui");
 const EXPORTS = path.join(ROOT, "build/notebooks");
-const SCREENSHOTS = path.join(ROOT, "build/screenshots");
-const CHROMIUM = process.env.GPT2_LAB_CHROMIUM ?? "/usr/bin/chromium";
 const PYTHON = process.env.GPT2_LAB_PYTHON ?? "python3";
 const RUN_TIMEOUT_MS = Number(process.env.GPT2_LAB_NOTEBOOK_TIMEOUT_S ?? 900) * 1000;
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-/** A free TCP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Copies notebooks/ to build/ui/notebooks, with build/ui/dist linking to dist/ so `../dist/lib` resolves. */
 function prepareUiRoot(names) {
@@ -85,95 +62,6 @@ async function startServer(port, token) {
 async function deleteSessions(port, token) {
   const sessions = await (await fetch(`http://127.0.0.1:${port}/api/sessions?token=${token}`)).json();
   for (const s of sessions) await fetch(`http://127.0.0.1:${port}/api/sessions/${s.id}?token=${token}`, { method: "DELETE" });
-}
-
-/** Lets a page reach only this machine's Jupyter server and local files. */
-async function offlineOnly(page) {
-  await page.route("**/*", (route) => {
-    const url = route.request().url();
-    const local = url.startsWith("file://") || url.startsWith("data:") || /^https?:\/\/127\.0\.0\.1[:/]/.test(url);
-    return local ? route.continue() : route.abort();
-  });
-}
-
-/** Checks every gpt2-lab figure on the page: plotly's SVG is there and holds drawn data traces. */
-async function checkFigures(page, where, screenshotPrefix) {
-  // Figures draw after their script polls for plotly and the div; wait for all of them to settle.
-  await page
-    .waitForFunction(
-      () =>
-        [...document.querySelectorAll(".gpt2-lab-figure")].every(
-          (el) => el.querySelector(".main-svg") || (el.textContent.trim() !== "" && !el.querySelector(".gpt2-lab-fallback")),
-        ),
-      null,
-      { timeout: 30_000 },
-    )
-    .catch(() => undefined);
-  const figures = await page.$$eval(".gpt2-lab-figure", (els) =>
-    els.map((el) => ({
-      id: el.id,
-      svg: el.querySelectorAll(".main-svg").length,
-      traces: Array.isArray(el.data) ? el.data.length : 0,
-      drawn: el.querySelectorAll("g.trace, g.hm").length,
-      message: el.querySelector(".main-svg") ? "" : el.textContent.trim(),
-    })),
-  );
-  const problems = [];
-  for (const f of figures) {
-    if (f.svg === 0) problems.push(`${where}: figure ${f.id} was not drawn${f.message ? ` (${f.message})` : ""}`);
-    else if (f.traces === 0 || f.drawn === 0) problems.push(`${where}: figure ${f.id} has no data traces drawn`);
-  }
-  const handles = await page.$$(".gpt2-lab-figure");
-  for (let i = 0; i < handles.length; i++) {
-    if (figures[i].svg === 0) continue;
-    const file = path.join(SCREENSHOTS, `${screenshotPrefix}-figure-${i + 1}.png`);
-    await handles[i].screenshot({ path: file, timeout: 10_000 }).catch((error) => problems.push(`${where}: no screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
-  }
-  return { figures: figures.length, problems };
-}
-
-/**
- * Moves each slider of the first figure that has sliders (to its far end) and checks that the bars
- * changed each time: with two sliders (temperature and top-k), each must redraw the bars.
- */
-async function checkSlider(page, where) {
-  const figure = await page.$(".gpt2-lab-figure:has(.slider-container)");
-  if (!figure) return [];
-  const problems = [];
-  const rails = await figure.$$(".slider-rail-rect");
-  for (const [i, rail] of rails.entries()) {
-    await figure.evaluate((el) => {
-      el.dataset.before = JSON.stringify(el.data[0].y);
-    });
-    await rail.scrollIntoViewIfNeeded();
-    const box = await rail.boundingBox();
-    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
-    const changed = await page
-      .waitForFunction((el) => JSON.stringify(el.data[0].y) !== el.dataset.before, figure, { timeout: 5000 })
-      .then(() => true)
-      .catch(() => false);
-    if (!changed) problems.push(`${where}: clicking slider ${i + 1} of ${rails.length} did not change the bars`);
-  }
-  return problems;
-}
-
-/**
- * Narrows the box around a figure without a fixed width, as a side panel opening does (the window
- * keeps its size), and checks that the figure follows it.
- */
-async function checkResize(page, where) {
-  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
-  if (!(await figure.evaluate((el) => el !== null))) return [];
-  const before = await figure.evaluate((el) => {
-    el.parentElement.style.maxWidth = "600px";
-    return el._fullLayout.width;
-  });
-  const followed = await page
-    .waitForFunction((el) => el._fullLayout.width <= 600, figure, { timeout: 5000 })
-    .then(() => true)
-    .catch(() => false);
-  await figure.evaluate((el) => (el.parentElement.style.maxWidth = ""));
-  return followed ? [] : [`${where}: a figure kept its width (${before} px) when the box around it narrowed to 600 px`];
 }
 
 /**

@@ -1,0 +1,121 @@
+// What the browser checks share (test/notebooks/browser-check.mjs for the classic Notebook,
+// jupyterlab-check.mjs for JupyterLab): Chromium's settings, a free port, a page that may reach only
+// this machine, and the checks that every gpt2-lab figure drew, that its sliders move its bars and
+// that it follows its container's width. Screenshots go to build/screenshots/.
+import * as net from "node:net";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const SCREENSHOTS = path.join(ROOT, "build/screenshots");
+export const CHROMIUM = process.env.GPT2_LAB_CHROMIUM ?? "/usr/bin/chromium";
+export const CHROMIUM_FLAGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Lets a page reach only this machine's Jupyter server and local files. */
+export async function offlineOnly(page) {
+  await page.route("**/*", (route) => {
+    const url = route.request().url();
+    const local = url.startsWith("file://") || url.startsWith("data:") || /^https?:\/\/127\.0\.0\.1[:/]/.test(url);
+    return local ? route.continue() : route.abort();
+  });
+}
+
+/** Checks every gpt2-lab figure on the page: plotly's SVG is there and holds drawn data traces. */
+export async function checkFigures(page, where, screenshotPrefix) {
+  // Figures draw after their script polls for plotly and the div; wait for all of them to settle.
+  await page
+    .waitForFunction(
+      () =>
+        [...document.querySelectorAll(".gpt2-lab-figure")].every(
+          (el) => el.querySelector(".main-svg") || (el.textContent.trim() !== "" && !el.querySelector(".gpt2-lab-fallback")),
+        ),
+      null,
+      { timeout: 30_000 },
+    )
+    .catch(() => undefined);
+  const figures = await page.$$eval(".gpt2-lab-figure", (els) =>
+    els.map((el) => ({
+      id: el.id,
+      svg: el.querySelectorAll(".main-svg").length,
+      traces: Array.isArray(el.data) ? el.data.length : 0,
+      drawn: el.querySelectorAll("g.trace, g.hm").length,
+      message: el.querySelector(".main-svg") ? "" : el.textContent.trim(),
+    })),
+  );
+  const problems = [];
+  for (const f of figures) {
+    if (f.svg === 0) problems.push(`${where}: figure ${f.id} was not drawn${f.message ? ` (${f.message})` : ""}`);
+    else if (f.traces === 0 || f.drawn === 0) problems.push(`${where}: figure ${f.id} has no data traces drawn`);
+  }
+  const handles = await page.$$(".gpt2-lab-figure");
+  for (let i = 0; i < handles.length; i++) {
+    if (figures[i].svg === 0) continue;
+    const file = path.join(SCREENSHOTS, `${screenshotPrefix}-figure-${i + 1}.png`);
+    await handles[i].screenshot({ path: file, timeout: 10_000 }).catch((error) => problems.push(`${where}: no screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
+  }
+  return { figures: figures.length, problems };
+}
+
+/**
+ * Moves each slider of the first figure that has sliders (to its far end) and checks that the bars
+ * changed each time: with two sliders (temperature and top-k), each must redraw the bars.
+ */
+export async function checkSlider(page, where) {
+  const figure = await page.$(".gpt2-lab-figure:has(.slider-container)");
+  if (!figure) return [];
+  const problems = [];
+  const rails = await figure.$$(".slider-rail-rect");
+  for (const [i, rail] of rails.entries()) {
+    await figure.evaluate((el) => {
+      el.dataset.before = JSON.stringify(el.data[0].y);
+    });
+    await rail.scrollIntoViewIfNeeded();
+    const box = await rail.boundingBox();
+    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+    const changed = await page
+      .waitForFunction((el) => JSON.stringify(el.data[0].y) !== el.dataset.before, figure, { timeout: 5000 })
+      .then(() => true)
+      .catch(() => false);
+    if (!changed) problems.push(`${where}: clicking slider ${i + 1} of ${rails.length} did not change the bars`);
+  }
+  return problems;
+}
+
+/**
+ * Narrows the box around a figure without a fixed width, as a side panel opening does (the window
+ * keeps its size), and checks that the figure follows it.
+ */
+export async function checkResize(page, where) {
+  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
+  if (!(await figure.evaluate((el) => el !== null))) return [];
+  const before = await figure.evaluate((el) => {
+    el.parentElement.style.maxWidth = "600px";
+    return el._fullLayout.width;
+  });
+  const followed = await page
+    .waitForFunction((el) => el._fullLayout.width <= 600, figure, { timeout: 5000 })
+    .then(() => true)
+    .catch(() => false);
+  await figure.evaluate((el) => (el.parentElement.style.maxWidth = ""));
+  return followed ? [] : [`${where}: a figure kept its width (${before} px) when the box around it narrowed to 600 px`];
+}
