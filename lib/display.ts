@@ -26,8 +26,8 @@ export interface FileProgress {
 /** Options of {@link showFigure}. */
 export interface ShowFigureOptions {
   /**
-   * Send the plotly bundle with this figure even if this kernel already sent it, e.g. after clearing
-   * the outputs of the cell that held it.
+   * Send the plotly bundle with this figure even if this cell execution already sent it, e.g. after
+   * clearing the output that held it.
    * @default false
    */
   includePlotly?: boolean;
@@ -43,10 +43,16 @@ const NOT_IN_KERNEL =
   "is only available inside a tslab notebook kernel (start one with `npm start`); " +
   "outside a notebook, build the figure and inspect or save it instead";
 
-// Whether this kernel has already sent the plotly bundle. One value per kernel process: each notebook
-// has its own kernel, and a restart starts with a fresh module.
-let plotlySent = false;
+// One output holds the plotly bundle at a time: that of the latest cell execution that showed a
+// figure. Each copy carries the same display id, so a new copy empties the older ones (Jupyter's
+// update_display_data reaches every output with that id): after any order of re-running cells,
+// saving and reloading, exactly one copy is in the notebook. One value per kernel process.
+const BUNDLE_DISPLAY_ID = `gpt2-lab-plotly-${process.pid}-${Date.now()}`;
+let bundleExecution: unknown = null;
 let nextFigureId = 0;
+
+/** tslab's writer of display messages for the cell executing now (tslab/dist/jupyter.js; internal). */
+type DisplayWriter = (message: { data: Record<string, string>; metadata: object; transient: { display_id: string } }, update: boolean) => void;
 
 /** Loads tslab lazily; throws a clear error outside a kernel. */
 function tslab(caller: string): Tslab {
@@ -68,19 +74,37 @@ function inKernel(caller: string, show: () => void): void {
 }
 
 /**
- * Renders a plotly figure (as built by lib/plots) below the current cell. The first call in a kernel
- * also sends plotly itself (1.5 MB, inline); later calls send only the figure.
+ * Renders a plotly figure (as built by lib/plots) below the current cell. The first figure of a cell
+ * execution also sends plotly itself (1.5 MB, inline), and empties the copy an earlier cell held, so
+ * that the notebook keeps one; later figures of the same execution send only the figure.
  */
 export function showFigure(figure: PlotlyFigure, { includePlotly = false }: ShowFigureOptions = {}): void {
   const { display } = tslab("showFigure");
   const id = `gpt2-lab-figure-${process.pid}-${nextFigureId++}`;
   inKernel("showFigure", () => {
-    if (!plotlySent || includePlotly) {
-      display.html(plotlyBundleHtml());
-      plotlySent = true;
-    }
+    sendPlotly(display, includePlotly);
     display.html(figureHtml(figure, id));
   });
+}
+
+/** Sends the plotly bundle unless this cell execution already carries it (see BUNDLE_DISPLAY_ID). */
+function sendPlotly(display: TslabDisplay, force: boolean): void {
+  let write: DisplayWriter | null = null;
+  try {
+    write = (require("tslab/dist/jupyter") as { lastWriteDisplayData: DisplayWriter | null }).lastWriteDisplayData;
+  } catch {
+    // Another tslab layout: one copy per kernel, sent with the first figure.
+  }
+  if (!write) {
+    if (bundleExecution === null || force) display.html(plotlyBundleHtml());
+    bundleExecution = true;
+    return;
+  }
+  if (write === bundleExecution && !force) return;
+  const message = (html: string) => ({ data: { "text/html": html }, metadata: {}, transient: { display_id: BUNDLE_DISPLAY_ID } });
+  if (bundleExecution !== null) write(message(""), true);
+  write(message(plotlyBundleHtml()), false);
+  bundleExecution = write;
 }
 
 /** Prints one line in the running cell's output when this process is a tslab kernel; elsewhere nothing. */
@@ -126,7 +150,8 @@ export function showProgress({ title = "Downloading model files", intervalMs = 2
 
 /**
  * The `<script>` that defines `window.Plotly` from the bundled plotly.js, wrapped so that a page's
- * AMD loader (the classic Notebook's require.js) or CommonJS globals do not capture it.
+ * AMD loader (the classic Notebook's require.js) or CommonJS globals do not capture it, and that leaves
+ * a plotly already in the page alone.
  */
 export function plotlyBundleHtml(): string {
   const source = fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min"), "utf8");
@@ -134,7 +159,8 @@ export function plotlyBundleHtml(): string {
   const safe = source.replace(/<\/script/gi, "<\\/script");
   return (
     '<script type="text/javascript">\n' +
-    "(function () { var module, exports, define;\n" +
+    // A page that has plotly keeps it: figures drawn by it stay tied to that copy.
+    "(function () { if (window.Plotly) return; var module, exports, define;\n" +
     safe +
     "\n}).call(window);\n</script>"
   );
@@ -180,7 +206,7 @@ export function figureHtml(figure: PlotlyFigure, id: string): string {
     } else if (waited < 10000) {
       setTimeout(draw, 50);
     } else if (el) {
-      el.textContent = "Plotly is not loaded in this page: restart the kernel and run all cells " +
+      el.textContent = "Plotly is not loaded in this page: run any cell that shows a figure again " +
         "(or call showFigure(figure, { includePlotly: true })).";
     }
   }

@@ -207,8 +207,45 @@ async function runInUi(browser, port, token, name) {
   const reloaded = await checkFigures(page, `${name} (reloaded)`, `${stem}-reloaded`);
   problems.push(...reloaded.problems);
   if (reloaded.figures !== live.figures) problems.push(`${name} (reloaded): ${reloaded.figures} figures after reload, ${live.figures} before`);
+  problems.push(...(await checkRerun(page, name, live.figures)));
   await page.close();
   return { seconds, figures: live.figures, problems };
+}
+
+/**
+ * Re-runs the last and then the first cell with a figure (the plotly bundle travels with the latest
+ * one), saves and reloads: every figure must still draw.
+ */
+async function checkRerun(page, name, count) {
+  const cells = await page.evaluate(() =>
+    Jupyter.notebook.get_cells().flatMap((cell, i) => (cell.output_area?.element.find(".gpt2-lab-figure").length ? [i] : [])),
+  );
+  if (cells.length === 0) return [];
+  await page.waitForFunction(() => window.Jupyter?.notebook?.kernel?.is_connected?.(), null, { timeout: 60_000 });
+  for (const index of [...new Set([cells.at(-1), cells[0]])]) {
+    const before = await page.evaluate((i) => Jupyter.notebook.get_cell(i).input_prompt_number, index);
+    await page.evaluate((i) => {
+      Jupyter.notebook.command_mode();
+      Jupyter.notebook.select(i);
+    }, index);
+    await page.keyboard.press("Control+Enter");
+    await page.waitForFunction(
+      ([i, b]) => {
+        const n = Jupyter.notebook.get_cell(i).input_prompt_number;
+        return typeof n === "number" && n !== b && Jupyter.notebook.kernel_busy === false;
+      },
+      [index, before],
+      { timeout: RUN_TIMEOUT_MS, polling: 200 },
+    );
+  }
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+s");
+  await page.waitForFunction(() => Jupyter.notebook.dirty === false, null, { timeout: 30_000 }).catch(() => undefined);
+  await page.reload();
+  await page.waitForFunction(() => window.Jupyter?.notebook?.get_cells?.().length > 0, null, { timeout: 60_000 });
+  const after = await checkFigures(page, `${name} (cells ${cells.at(-1)} and ${cells[0]} re-run, saved, reloaded)`, `${name.replace(/\.ipynb$/, "")}-rerun`);
+  if (after.figures !== count) after.problems.push(`${name} (re-run, reloaded): ${after.figures} figures, ${count} before`);
+  return after.problems;
 }
 
 async function checkExport(browser, name) {
@@ -255,7 +292,7 @@ async function main() {
         for (const p of problems) console.log(p);
       } else {
         passed++;
-        console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload and in the HTML export; each explains itself untrusted)`);
+        console.log(`ok   ${name} (run all: ${ui.seconds.toFixed(1)} s, ${ui.figures} figures drawn in the UI, after reload, after re-running cells and in the HTML export; each explains itself untrusted)`);
       }
     }
     // The ■ button, on a notebook of its own (checked when every notebook is, or when asked by name).
