@@ -136,3 +136,14 @@ export function parseConfig(json: unknown, source: string): Gpt2Config {
     architectures: Array.isArray(raw.architectures) ? (raw.architectures as string[]) : ["GPT2LMHeadModel"],
   };
 }
+
+/**
+ * GPT-2's activation, GELU in its tanh form (`gelu_new` in transformers; Hendrycks and Gimpel, 2016):
+ * 0.5·x·(1 + tanh(scale·(x + cubic·x³))). The ONNX graph builds its MLP from these constants.
+ */
+export const GELU = { cubic: 0.044715, scale: Math.sqrt(2 / Math.PI) } as const;
+
+/** GELU (tanh form) of one number, as GPT-2's MLP applies it. */
+export function gelu(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(GELU.scale * (x + GELU.cubic * x ** 3)));
+}

@@ -5,7 +5,7 @@
 // cache returned at each step costs time that grows with its length. `loadModel` (load.ts) makes
 // one; the decoding loop lives in lib/generate. This file only turns token ids into logits.
 import * as ort from "onnxruntime-node";
-import { type Gpt2Config } from "../config";
+import { type Gpt2Config, gelu } from "../config";
 import { type Inspection, type InspectionSessions, type InspectOptions, runInspection } from "../inspect/inspect";
 import { interruptible } from "../interrupt";
 import type { WeightDtype } from "../onnx/gpt2-graph";
@@ -252,6 +252,11 @@ export class Model {
       },
     );
     return this.inspection;
+  }
+
+  /** The MLP's activation as the model computes it: GELU in its tanh form (`gelu` in lib/config.ts). */
+  activation(x: number): number {
+    return gelu(x);
   }
 
   /** The module tree in the layout of PyTorch's `print(model)`, with this model's sizes. */

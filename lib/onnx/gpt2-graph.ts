@@ -11,7 +11,7 @@
 // settled and a recent part so that a step returns only the newest keys and values; and the inspection
 // pass, whose extra outputs show attention weights and the residual stream. Dropout is left out.
 import { onnx } from "onnx-proto";
-import { type Gpt2Config, innerSize } from "../config";
+import { GELU, type Gpt2Config, innerSize } from "../config";
 import type { Checkpoint } from "../weights/checkpoint";
 import { GraphBuilder } from "./graph-builder";
 import { gpt2Weights, type WeightDtype } from "./graph-weights";
@@ -206,7 +206,7 @@ export function buildGpt2Graph(
     const inner = innerSize(config);
     const u = linear(layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, d, inner);
     const cube = g.op1("Pow", [u, constant(3)]);
-    const tanh = g.op1("Tanh", [g.op1("Mul", [g.op1("Add", [u, g.op1("Mul", [cube, constant(0.044715)])]), constant(Math.sqrt(2 / Math.PI))])]);
+    const tanh = g.op1("Tanh", [g.op1("Mul", [g.op1("Add", [u, g.op1("Mul", [cube, constant(GELU.cubic)])]), constant(GELU.scale)])]);
     const gelu = g.op1("Mul", [g.op1("Mul", [u, constant(0.5)]), g.op1("Add", [tanh, constant(1)])]);
     x = g.op1("Add", [x, written(linear(gelu, `${h}.mlp.c_proj`, inner, d), "mlp")]);
     observe(x, i + 1);

@@ -136,6 +136,6 @@ function add(a: Float64Array, b: Float64Array): Float64Array {
 }
 
 /** GELU, tanh approximation, as in GPT-2's model.py. */
-function gelu(x: number): number {
+export function gelu(x: number): number {
   return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
 }
