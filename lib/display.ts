@@ -107,10 +107,28 @@ function sendPlotly(display: TslabDisplay, force: boolean): void {
   bundleExecution = write;
 }
 
-/** Prints one line in the running cell's output when this process is a tslab kernel; elsewhere nothing. */
-export function noteInKernel(line: string): void {
+/**
+ * Ends an interrupted cell with one line when this process is a tslab kernel (elsewhere nothing).
+ * tslab then reports the promise it abandoned as an error with its own stack trace, which says
+ * nothing more: that one report is left out.
+ */
+export function noteInterrupted(line: string): void {
   // tslab's executor sets this global before running any cell.
-  if ("__tslab__" in globalThis) console.log(line);
+  if (!("__tslab__" in globalThis)) return;
+  console.log(line);
+  // tslab's console writes through process.stderr.write, which tslab points at the cell's output.
+  const stderr = process.stderr;
+  const original = stderr.write;
+  const restore = () => {
+    if (stderr.write === quiet) stderr.write = original;
+  };
+  const quiet = function (chunk: unknown, ...rest: unknown[]): boolean {
+    restore();
+    if (String(chunk).startsWith("Error: Interrupted asynchronously")) return true;
+    return (original as (...args: unknown[]) => boolean).call(stderr, chunk, ...rest);
+  } as typeof stderr.write;
+  stderr.write = quiet;
+  setTimeout(restore, 1000).unref();
 }
 
 /** Renders an HTML fragment (e.g. from `tokenProbabilityHtml`) below the current cell. */

@@ -5,7 +5,7 @@
 // too and stops it between two steps. Only in a process where something else already handles
 // SIGINT (a kernel): elsewhere SIGINT ends the process, as usual, and nothing is installed.
 
-import { noteInKernel } from "./display";
+import { noteInterrupted } from "./display";
 
 /** The error that interrupted work ends with; `name` is "AbortError", as for an aborted fetch. */
 export class InterruptedError extends Error {
@@ -21,8 +21,7 @@ export async function interruptible<T>(what: string, work: (signal: AbortSignal)
   const controller = new AbortController();
   const onInterrupt = () => {
     controller.abort(new InterruptedError(`Interrupted: the ${what} stopped`));
-    // One line in the cell's output (tslab then reports the abandoned promise on stderr).
-    noteInKernel(`■ interrupted: the ${what} stopped`);
+    noteInterrupted(`■ interrupted: the ${what} stopped`);
   };
   const onOuterAbort = () => controller.abort(outer!.reason);
   process.on("SIGINT", onInterrupt);
