@@ -3,7 +3,8 @@
 // LabServerApp on Debian's jupyter_server (test/jupyterlab/server.py). Each notebook is opened in
 // headless Chromium over a copy under build/ui-lab, run with Run All Cells, and checked: no cell
 // failed, every figure drew, the sliders move the bars, a figure follows its box's width; then it is
-// saved, the page reloaded, and the figures checked again. Screenshots go to build/screenshots/lab-*.
+// saved, the page reloaded, and the figures checked again; last, the executed copy from build/notebooks
+// is opened untrusted, where every figure must say how to draw it. Screenshots: build/screenshots/lab-*.
 // Usage (after scripts/jupyter-env.sh): node test/notebooks/jupyterlab-check.mjs [names...]
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -90,6 +91,31 @@ async function checkSidePanel(page, where) {
   return followed ? [] : [`${where}: a figure kept its width (${before} px) when the side panel closed`];
 }
 
+/**
+ * Opens the executed copy from build/notebooks, which this server has never trusted: JupyterLab
+ * sanitizes its outputs, so no figure may draw, and each must say how to get it drawn.
+ */
+async function checkUntrusted(browser, port, token, name, figures) {
+  const executed = path.join(ROOT, "build/notebooks", name);
+  if (!fs.existsSync(executed)) return [`${name}: no executed copy in build/notebooks (run test/notebooks/run-notebooks.py first)`];
+  const copy = `untrusted-${name}`;
+  fs.copyFileSync(executed, path.join(LAB_ROOT, "notebooks", copy));
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await offlineOnly(page);
+  await page.goto(`http://127.0.0.1:${port}/lab/tree/notebooks/${encodeURIComponent(copy)}?reset&token=${token}`);
+  await settled(page, false);
+  const seen = await page.evaluate(() => ({
+    drawn: document.querySelectorAll(".main-svg").length,
+    notes: [...document.querySelectorAll(".jp-OutputArea-output")].filter((el) => /trust the notebook/.test(el.innerText)).length,
+  }));
+  await page.screenshot({ path: path.join(SCREENSHOTS, `lab-${name.replace(/\.ipynb$/, "")}-untrusted.png`) });
+  await page.close();
+  const problems = [];
+  if (seen.drawn > 0) problems.push(`${name} (JupyterLab, untrusted): ${seen.drawn} figures drew, so output scripts ran`);
+  if (seen.notes !== figures) problems.push(`${name} (JupyterLab, untrusted): ${seen.notes} figures say how to draw them, of ${figures}`);
+  return problems;
+}
+
 async function runInLab(browser, port, token, name) {
   const stem = name.replace(/\.ipynb$/, "");
   fs.copyFileSync(path.join(ROOT, "notebooks", name), path.join(LAB_ROOT, "notebooks", name));
@@ -135,6 +161,7 @@ async function main() {
   try {
     for (const name of names) {
       const lab = await runInLab(browser, port, token, name);
+      lab.problems.push(...(await checkUntrusted(browser, port, token, name, lab.figures)));
       const source = fs.readFileSync(path.join(ROOT, "notebooks", name), "utf8");
       if (source.includes("showFigure(") && lab.figures === 0) lab.problems.push(`${name}: calls showFigure but no figure appeared in JupyterLab`);
       if (lab.problems.length) {
@@ -142,7 +169,7 @@ async function main() {
         console.log(`FAIL ${name} in JupyterLab (run all: ${lab.seconds.toFixed(1)} s)`);
         for (const p of lab.problems) console.log(p);
       } else {
-        console.log(`ok   ${name} in JupyterLab 3.6.8 (run all: ${lab.seconds.toFixed(1)} s, ${lab.figures} figures drawn, again after save and reload)`);
+        console.log(`ok   ${name} in JupyterLab 3.6.8 (run all: ${lab.seconds.toFixed(1)} s, ${lab.figures} figures drawn, again after save and reload; each explains itself untrusted)`);
       }
     }
   } finally {
