@@ -1,4 +1,4 @@
-// Parsing numeric flag values, with errors that name the flag and the value.
+// Parsing flag values (numbers, one of a list), with errors that name the flag and the value.
 import { UsageError } from "./command";
 
 /** An integer flag (any sign), or `fallback` when absent. */
@@ -15,4 +15,10 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
   const n = Number(value);
   if (value.trim() === "" || Number.isNaN(n)) throw new UsageError(`${name} must be a number, got \`${value}\``);
   return n;
+}
+
+/** A flag that must be one of `allowed`. */
+export function oneOfFlag<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new UsageError(`${name} must be one of ${allowed.join(", ")}, got \`${value ?? ""}\``);
+  return value as T;
 }

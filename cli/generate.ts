@@ -2,15 +2,15 @@
 // before each sample) or as JSON with the prompt ids, the new ids and, on request, the per-step
 // trace. Library options map one to one onto flags (`topK` is `--top-k`).
 import { parseArgs } from "node:util";
-import { DEVICES, type Device } from "../lib/model/device";
+import { DEVICES } from "../lib/model/device";
 import { generate, type GenerateResult } from "../lib/generate/generate";
 import { type GenerateOptions, type TraceLevel, validateGenerateOptions } from "../lib/generate/options";
 import type { StepTrace } from "../lib/sampling/choose";
 import { loadModelOrDefault } from "../lib/model/load";
-import { WEIGHT_DTYPES, type WeightDtype } from "../lib/onnx/gpt2-graph";
+import { WEIGHT_DTYPES } from "../lib/onnx/gpt2-graph";
 import { terminalProgress } from "./progress";
 import { type Command, UsageError } from "./command";
-import { integerFlag, numberFlag } from "./flags";
+import { integerFlag, numberFlag, oneOfFlag } from "./flags";
 
 export const generateCommand: Command = {
   name: "generate",
@@ -61,7 +61,7 @@ export const generateCommand: Command = {
         json: { type: "boolean", default: false },
       },
     });
-    if (!DEVICES.includes(values.device as Device)) throw new UsageError(`--device must be one of ${DEVICES.join(", ")}, got \`${values.device}\``);
+    const device = oneOfFlag("--device", values.device, DEVICES);
     const trace = (values.trace ?? "none") as TraceLevel;
     if (!["none", "top", "full"].includes(trace)) throw new UsageError(`--trace must be none, top or full, got \`${trace}\``);
     const numSamples = integerFlag("--num-samples", values["num-samples"], 1);
@@ -80,11 +80,10 @@ export const generateCommand: Command = {
     };
     // Every flag is checked before anything is downloaded or converted, and named as a flag.
     await asFlags(() => validateGenerateOptions(options));
-    const dtype = values.dtype as WeightDtype;
-    if (!WEIGHT_DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${WEIGHT_DTYPES.join(", ")}, got \`${values.dtype}\``);
+    const dtype = oneOfFlag("--dtype", values.dtype, WEIGHT_DTYPES);
 
     const { model, note } = await loadModelOrDefault(values.model, {
-      device: values.device as Device,
+      device,
       onnx: values.onnx,
       dtype,
       onProgress: terminalProgress(),

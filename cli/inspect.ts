@@ -4,11 +4,11 @@
 import { parseArgs } from "node:util";
 import { GPT2_VOCAB_SIZE } from "../lib/config";
 import type { Inspection } from "../lib/inspect/inspect";
-import { DEVICES, type Device } from "../lib/model/device";
+import { DEVICES } from "../lib/model/device";
 import { loadModelOrDefault } from "../lib/model/load";
 import { tokenLabel } from "../lib/plots/figure";
 import { type Command, UsageError } from "./command";
-import { integerFlag } from "./flags";
+import { integerFlag, oneOfFlag } from "./flags";
 import { terminalProgress } from "./progress";
 
 export const inspectCommand: Command = {
@@ -42,10 +42,10 @@ export const inspectCommand: Command = {
         json: { type: "boolean", default: false },
       },
     });
-    if (!DEVICES.includes(values.device as Device)) throw new UsageError(`--device must be one of ${DEVICES.join(", ")}, got \`${values.device}\``);
+    const device = oneOfFlag("--device", values.device, DEVICES);
     const top = integerFlag("--top", values.top, 5);
     if (top < 1 || top > GPT2_VOCAB_SIZE) throw new UsageError(`--top must be an integer in [1, ${GPT2_VOCAB_SIZE}], got \`${top}\``);
-    const { model, note } = await loadModelOrDefault(values.model, { device: values.device as Device, onProgress: terminalProgress() });
+    const { model, note } = await loadModelOrDefault(values.model, { device, onProgress: terminalProgress() });
     if (note) process.stderr.write(note + "\n");
     try {
       const inspection = await model.inspect(values.prompt, { top, target: values.target });

@@ -5,7 +5,7 @@ import { SHAPES, type ShapeName } from "../lib/config";
 import { makeModel } from "../lib/weights/make-model";
 import { countParameters } from "../lib/weights/checkpoint";
 import { type Command, UsageError } from "./command";
-import { integerFlag } from "./flags";
+import { integerFlag, oneOfFlag } from "./flags";
 
 export const makeModelCommand: Command = {
   name: "make-model",
@@ -29,13 +29,11 @@ export const makeModelCommand: Command = {
       args: argv,
       options: { shape: { type: "string" }, seed: { type: "string" }, dtype: { type: "string" }, out: { type: "string" }, force: { type: "boolean", default: false } },
     });
-    if (!values.shape || !(values.shape in SHAPES)) {
-      throw new UsageError(`--shape must be one of ${Object.keys(SHAPES).join(", ")}, got \`${values.shape ?? ""}\``);
-    }
+    const shape = oneOfFlag("--shape", values.shape, Object.keys(SHAPES) as ShapeName[]);
     if (!values.out) throw new UsageError("--out <dir> is required");
     const dtype = values.dtype ?? "F32";
     if (dtype !== "F32" && dtype !== "F16") throw new UsageError(`--dtype must be F32 or F16, got \`${dtype}\``);
-    const config = makeModel({ shape: values.shape as ShapeName, seed: integerFlag("--seed", values.seed, 0), out: values.out, dtype, force: values.force });
-    process.stdout.write(`Wrote ${values.out}: ${values.shape}, ${countParameters(config).toLocaleString("en")} parameters, seed ${values.seed ?? 0}\n`);
+    const config = makeModel({ shape, seed: integerFlag("--seed", values.seed, 0), out: values.out, dtype, force: values.force });
+    process.stdout.write(`Wrote ${values.out}: ${shape}, ${countParameters(config).toLocaleString("en")} parameters, seed ${values.seed ?? 0}\n`);
   },
 };

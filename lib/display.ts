@@ -4,7 +4,7 @@
 // the classic Notebook, in JupyterLab and in nbconvert's HTML export, offline and after a page reload.
 // Left out: interactive widgets (comms); figures are static HTML + script, animated only by plotly.
 import * as fs from "node:fs";
-import { escapeHtml, type PlotlyFigure } from "./plots/figure";
+import { ANIMATE_NOW, escapeHtml, type PlotlyFigure } from "./plots/figure";
 
 /** The part of tslab's `Display` that gpt2-lab uses. */
 interface TslabDisplay {
@@ -172,6 +172,12 @@ export function showProgress({ title = "Downloading model files", intervalMs = 2
  * a plotly already in the page alone.
  */
 export function plotlyBundleHtml(): string {
+  // Read once per kernel: every cell that shows a figure sends it.
+  return (bundleHtml ??= readBundleHtml());
+}
+let bundleHtml: string | undefined;
+
+function readBundleHtml(): string {
   const source = fs.readFileSync(require.resolve("plotly.js-cartesian-dist-min"), "utf8");
   // A literal "</script" inside the bundle would end the inline script early.
   const safe = source.replace(/<\/script/gi, "<\\/script");
@@ -217,7 +223,7 @@ export function figureHtml(figure: PlotlyFigure, id: string): string {
         if (sliders && sliders.length > 1) {
           el.on("plotly_sliderchange", function () {
             var name = el.layout.sliders.map(function (s) { return s.steps[s.active || 0].label; }).join("|");
-            window.Plotly.animate(el, [name], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
+            window.Plotly.animate(el, [name], ${JSON.stringify(ANIMATE_NOW)});
           });
         }
       });

@@ -35,12 +35,12 @@ export async function interruptible<T>(what: string, work: (signal: AbortSignal)
   }
 }
 
-/** Throws the signal's reason if it has aborted. */
-export function checkAborted(signal: AbortSignal | undefined): void {
+/** Throws the signal's reason if it has aborted (an AbortError saying `message` when the reason is no Error). */
+export function checkAborted(signal: AbortSignal | undefined, message = "Aborted"): void {
   if (!signal?.aborted) return;
   const reason = signal.reason;
   if (reason instanceof Error) throw reason;
-  const error = new Error("Aborted");
+  const error = new Error(message);
   error.name = "AbortError";
   throw error;
 }

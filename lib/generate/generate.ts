@@ -7,7 +7,7 @@
 import { END_OF_TEXT_ID } from "../config";
 import type { DecodeState, Model } from "../model/model";
 import { positionsFromMask } from "../model/model";
-import { interruptible } from "../interrupt";
+import { checkAborted, interruptible } from "../interrupt";
 import { createRandom, type Random } from "../random";
 import { chooseToken, type StepTrace } from "../sampling/choose";
 import { TextStream } from "../tokenizer/text-stream";
@@ -102,7 +102,7 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   let past: DecodeState | null = null;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
-      if (signal.aborted) throw abortError(signal);
+      checkAborted(signal, "Generation was aborted");
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
       let outputs = await model.step({ inputIds, attentionMask, positionIds, state: past, logitsToKeep: 1 });
       if (inputIds.length < rows.length) {
@@ -188,12 +188,4 @@ function sampleSeed(seed: number, sample: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
   return (h ^ (h >>> 16)) | 0;
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason = signal.reason;
-  if (reason instanceof Error) return reason;
-  const error = new Error("Generation was aborted");
-  error.name = "AbortError";
-  return error;
 }

@@ -5,7 +5,7 @@
 // token looked (`traceAttention`). Selectors redraw without re-running the cell: every choice's
 // values travel in the figure, up to a budget, past which only the chosen layer's do.
 import { expectInteger, expectNumberList, invalid } from "../checks";
-import { type PlotlyFigure, type PlotlyTrace, tokenLabel } from "./figure";
+import { type PlotlyFigure, type PlotlyTrace, positionLabels } from "./figure";
 
 /** Weights carried by one figure for its selector (about 10 bytes each in the notebook). */
 const VALUE_BUDGET = 2_000_000;
@@ -40,7 +40,7 @@ export function attentionMaskFigure(tokens: string[], { attentionMask }: Attenti
   if (!Array.isArray(tokens) || tokens.length === 0) throw new RangeError("Expected `tokens` to be a non-empty array of token texts");
   const z = causalMask(tokens.length, attentionMask);
   const positions = tokens.map((_, i) => i);
-  const labels = tokens.map((t, i) => `${i}: ${tokenLabel(t)}`);
+  const labels = positionLabels(tokens);
   // Square cells of about 40 px, within 420-720 px, plus room for the labels.
   const size = Math.max(420, Math.min(720, 200 + 40 * tokens.length));
   return {
@@ -235,11 +235,6 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
       updatemenus: [menu(choices.map((c) => ({ label: c.label, args: [{ z: [c.z] }, { title: { text: title(c.label) } }] })), active)],
     },
   };
-}
-
-/** `i: token` for every position, unique even when a token repeats. */
-function positionLabels(tokens: string[]): string[] {
-  return tokens.map((t, i) => `${i}: ${tokenLabel(t)}`);
 }
 
 /** Four decimals are what a colour shows, and they keep the figure small. */

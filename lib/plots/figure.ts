@@ -76,6 +76,14 @@ export function tokenLabels(ids: readonly number[], tokenText: TokenTextFn): str
   return labels.map((label, i) => (counts.get(label)! > 1 ? `${label} #${ids[i]}` : label));
 }
 
+/** `i: token` for every position, unique even when a token repeats (plotly merges equal categories). */
+export function positionLabels(tokens: readonly string[]): string[] {
+  return tokens.map((t, i) => `${i}: ${tokenLabel(t)}`);
+}
+
+/** Plotly animation settings that jump to a frame at once, as every slider here moves. */
+export const ANIMATE_NOW = { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } } as const;
+
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);

@@ -4,7 +4,7 @@
 // chosen) rise layer by layer.
 import { expectInteger } from "../checks";
 import type { LensEntry } from "../inspect/inspect";
-import { type PlotlyFigure, tokenLabel } from "./figure";
+import { type PlotlyFigure, positionLabels, tokenLabel } from "./figure";
 
 /** What the lens figure reads: `model.inspect`'s result fits. */
 export interface LensData {
@@ -28,7 +28,7 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
   if (!Array.isArray(lens) || lens.length === 0) throw new RangeError("Expected the result of `model.inspect` with its lens (leave `lens: true`)");
   const T = tokens.length;
   const layers = lens.map((_, l) => l);
-  const labels = tokens.map((t, i) => `${i}: ${tokenLabel(t)}`);
+  const labels = positionLabels(tokens);
   if (position !== undefined) {
     expectInteger(position, "position", 0, T - 1, `the prompt has ${T} tokens`);
     const entries = lens.map((layer) => layer[position]);

@@ -7,7 +7,7 @@ import { expectBoolean, expectInteger, expectNumberList } from "../checks";
 import { entropy, softmax, topN } from "../sampling/distribution";
 import { applyTemperature, applyTopK, type SamplingStages } from "../sampling/warpers";
 import type { StepTrace } from "../sampling/choose";
-import { type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
+import { ANIMATE_NOW, type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
 import { stepsFigure } from "./steps";
 
 /** Label of the bar that holds the probability of every token not shown. */
@@ -79,7 +79,7 @@ export function temperatureSliderFigure(
     steps: values.map((v) => ({
       label: String(v),
       method: topKs ? ("skip" as const) : ("animate" as const),
-      args: topKs ? [] : [[frameName(v)], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
+      args: topKs ? [] : [[frameName(v)], ANIMATE_NOW],
     })),
   });
   const sliders = [slider("temperature = ", temperatures, (t) => name(t, ks[0]), 60, active)];

@@ -3,7 +3,7 @@
 // its own colour, under a slider that moves through the steps without re-running the cell.
 import { invalid } from "../checks";
 import type { StepTrace } from "../sampling/choose";
-import { type PlotlyFigure, type PlotlyFrame, tokenLabel } from "./figure";
+import { ANIMATE_NOW, type PlotlyFigure, type PlotlyFrame, tokenLabel } from "./figure";
 
 const CHOSEN_COLOUR = "#ff7f0e";
 const OTHER_COLOUR = "#1f77b4";
@@ -51,7 +51,7 @@ export function stepsFigure(steps: readonly StepTrace[], title = "What each step
           steps: steps.map((_, t) => ({
             label: String(t + 1),
             method: "animate" as const,
-            args: [[String(t)], { mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
+            args: [[String(t)], ANIMATE_NOW],
           })),
         },
       ],

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS } from "./page-checks.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
 
 const UI_ROOT = path.join(ROOT, "build/ui");
 const EXPORTS = path.join(ROOT, "build/notebooks");
@@ -42,20 +42,7 @@ async function startServer(port, token) {
     // Runtime files (connection files, cookie secret) stay in build/ui instead of ~/.local.
     { stdio: ["ignore", log, log], env: { ...process.env, JUPYTER_RUNTIME_DIR: path.join(UI_ROOT, "runtime") } },
   );
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r(undefined), 500))]);
-    if (code !== undefined) throw new Error(`jupyter notebook exited with ${code}; see build/screenshots/jupyter-server.log`);
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/api/status?token=${token}`);
-      if (response.ok) return server;
-    } catch {
-      // not listening yet
-    }
-  }
-  server.kill("SIGTERM");
-  throw new Error("jupyter notebook did not answer within 60 s; see build/screenshots/jupyter-server.log");
+  return waitForServer(server, `http://127.0.0.1:${port}/api/status?token=${token}`, "jupyter notebook", "jupyter-server.log");
 }
 
 /** Shuts down every kernel the server started (before the server itself stops). */

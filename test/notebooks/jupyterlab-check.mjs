@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS } from "./page-checks.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
 
 const LAB_ROOT = path.join(ROOT, "build/ui-lab");
 const APP = path.join(ROOT, "test/jupyterlab");
@@ -34,18 +34,7 @@ async function startLab(port, token) {
     ],
     { stdio: ["ignore", log, log], env: { ...process.env, JUPYTER_RUNTIME_DIR: path.join(LAB_ROOT, "runtime") } },
   );
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`JupyterLab's server exited with ${server.exitCode}; see build/screenshots/jupyterlab-server.log`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/api/status?token=${token}`)).ok) return server;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  server.kill("SIGTERM");
-  throw new Error("JupyterLab's server did not answer within 60 s; see build/screenshots/jupyterlab-server.log");
+  return waitForServer(server, `http://127.0.0.1:${port}/api/status?token=${token}`, "JupyterLab's server", "jupyterlab-server.log");
 }
 
 /** Waits until the open notebook's kernel is idle and (with `ran`) every code cell shows an execution count. */

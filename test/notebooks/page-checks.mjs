@@ -1,6 +1,6 @@
 // What the browser checks share (test/notebooks/browser-check.mjs for the classic Notebook,
 // jupyterlab-check.mjs for JupyterLab): Chromium's settings, a free port, a page that may reach only
-// this machine, and the checks that every gpt2-lab figure drew, that its sliders move its bars and
+// this machine, waiting for a Jupyter server to answer, and the checks that every gpt2-lab figure drew, that its sliders move its bars and
 // that it follows its container's width. Screenshots go to build/screenshots/.
 import * as net from "node:net";
 import * as path from "node:path";
@@ -29,6 +29,26 @@ export function freePort() {
       server.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * Resolves with `server` (a spawned Jupyter server) once `url` answers, within 60 s; if it exits or
+ * stays silent, throws naming `what` and its log, build/screenshots/`log`.
+ */
+export async function waitForServer(server, url, what, log) {
+  const exited = new Promise((resolve) => server.once("exit", resolve));
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r(undefined), 500))]);
+    if (code !== undefined) throw new Error(`${what} exited with ${code}; see build/screenshots/${log}`);
+    try {
+      if ((await fetch(url)).ok) return server;
+    } catch {
+      // not listening yet
+    }
+  }
+  server.kill("SIGTERM");
+  throw new Error(`${what} did not answer within 60 s; see build/screenshots/${log}`);
 }
 
 /** Lets a page reach only this machine's Jupyter server and local files. */
