@@ -24,7 +24,7 @@ import { type Contender, gpt2Lab, transformersJs, transformersJsFolder, type Wor
 import { type InspectResult, measureInspection } from "./inspect";
 import { type LongResult, measureLong } from "./long";
 import { describeMachine, matmulFloor, measureBandwidth, measureMatmuls, median, type Bandwidth, type MatmulFloor } from "./machine";
-import { writeReport } from "./report";
+import { type Footprint, writeReport } from "./report";
 
 const { values: args } = parseArgs({
   options: {
@@ -53,14 +53,16 @@ const PROMPT = "What's the price of a loaf of bread?";
 const course: Workload = { name: "course cell: 10 samples × 20 tokens, top-k 40", prompt: PROMPT, numSamples: 10, maxNewTokens: 20, doSample: true, topK: 40, temperature: 1, trace: "none" };
 const greedy: Workload = { name: `greedy, batch 1, ${args.quick ? 64 : 128} tokens`, prompt: PROMPT, numSamples: 1, maxNewTokens: args.quick ? 64 : 128, doSample: false, topK: 0, temperature: 1, trace: "none" };
 const traced: Workload = { ...greedy, name: `${greedy.name}, trace 'top'`, trace: "top" };
+/** New tokens of the long greedy generation (with the prompt, 969 of the context's 1024 positions). */
+const LONG_TOKENS = 960;
 
 /** One contender running one workload, and what each round measured. */
 export interface Entry {
   contender: Contender;
   dtype: WeightDtype;
   library: "gpt2-lab" | "transformers.js" | "floor";
-  /** Set for transformers.js run on gpt2-lab's graph and onnxruntime settings (not the reference). */
-  variant?: "gpt2-lab-graph";
+  /** Set for transformers.js run on a fused-attention graph with gpt2-lab's onnxruntime settings (not the reference). */
+  variant?: "fused-graph";
   workload: Workload;
   tokensPerSecond: number[];
   msPerRun: number[];
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
   log(`device ${deviceChoice.device}; contenders: ${dtypes.map((d) => `gpt2-lab ${d}, transformers.js ${tjsDtype[d]}`).join("; ")}`);
 
   // Load time and peak memory: each contender alone in a fresh process.
-  const footprints: Record<string, { loadMs: number; maxRssMB: number }> = {};
+  const footprints: Record<string, Footprint> = {};
   for (const dtype of args["no-footprints"] ? [] : dtypes) {
     for (const library of ["gpt2-lab", "transformers.js"] as const) {
       const key = `${library}:${dtype}`;
@@ -124,12 +126,13 @@ async function main(): Promise<void> {
   }
   // The floors, run in the same rounds: a step's matrix products alone.
   if (!args["no-floors"]) for (const dtype of dtypes.filter((d) => d !== "fp16")) contenders.set(`floor:${dtype}`, matmulFloor(config, dtype as "fp32" | "int8", args.work, deviceChoice.device));
-  // transformers.js again on gpt2-lab's graph (fused attention, Optimum's signature) with gpt2-lab's
-  // onnxruntime settings: what is left between it and gpt2-lab is the generation loop.
+  // transformers.js again on the fastest graph it can run (one fused attention operator per layer,
+  // Optimum's signature, so the whole cache still comes back each step) with gpt2-lab's onnxruntime
+  // settings.
   if (device === "cpu" && dtypes.includes("fp32")) {
     const { executionProviders: _, ...options } = sessionOptions(device);
     const folder = transformersJsFolder(modelDir, await fusedGraph(weights, config, converted.fp32!), path.join(args.work, `${shape}-transformers-js-fused`), tjsFile.fp32);
-    contenders.set("transformers.js:fp32:gpt2-lab-graph", transformersJs(folder, device, "fp32", options, "gpt2-lab's graph and session options"));
+    contenders.set("transformers.js:fp32:fused-graph", transformersJs(folder, device, "fp32", options, "fused attention, gpt2-lab's session options"));
   }
   for (const [key, contender] of contenders) {
     log(`loading ${key}`);
@@ -145,8 +148,8 @@ async function main(): Promise<void> {
       }
       const floor = contenders.get(`floor:${dtype}`);
       if (floor && workload.maxNewTokens > 1) list.push({ contender: floor, dtype, library: "floor", workload, tokensPerSecond: [], msPerRun: [] });
-      const onOurGraph = contenders.get(`transformers.js:${dtype}:gpt2-lab-graph`);
-      if (onOurGraph && workload.maxNewTokens > 1) list.push({ contender: onOurGraph, dtype, library: "transformers.js", variant: "gpt2-lab-graph", workload, tokensPerSecond: [], msPerRun: [] });
+      const onOurGraph = contenders.get(`transformers.js:${dtype}:fused-graph`);
+      if (onOurGraph && workload.maxNewTokens > 1) list.push({ contender: onOurGraph, dtype, library: "transformers.js", variant: "fused-graph", workload, tokensPerSecond: [], msPerRun: [] });
       return list;
     });
   const groups = [
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
     long = await measureLong(
       libraries,
       [
-        { workload: { ...greedy, name: "greedy, batch 1, 960 tokens", maxNewTokens: 960 }, early: { from: 1, to: 33 }, late: { from: 256, to: 959 } },
+        { workload: { ...greedy, name: `greedy, batch 1, ${LONG_TOKENS} tokens`, maxNewTokens: LONG_TOKENS }, early: { from: 1, to: 33 }, late: { from: 256, to: LONG_TOKENS - 1 } },
         { workload: { ...course, name: "course cell, 200 tokens", maxNewTokens: 200 }, early: { from: 1, to: 33 }, late: { from: 100, to: 199 } },
       ],
       2,
@@ -209,8 +212,8 @@ async function main(): Promise<void> {
 }
 
 /**
- * gpt2-lab's float32 graph with Optimum's signature, which transformers.js can load: fused attention,
- * no `logits_to_keep`. Written once per conversion `of` (its folder name carries the checkpoint's hash
+ * The float32 graph with Optimum's signature and fused attention (onnxruntime's MultiHeadAttention),
+ * which transformers.js can load; no `logits_to_keep`. Written once per conversion `of` (its folder name carries the checkpoint's hash
  * and the converter's version) into the work folder, not into gpt2-lab's cache.
  */
 async function fusedGraph(weights: string, config: Gpt2Config, of: ConvertedModel): Promise<Pick<ConvertedModel, "dir" | "model">> {
@@ -257,8 +260,12 @@ async function child(key: string, modelDir: string, tjsFolders: Record<WeightDty
   const loadMs = performance.now() - start;
   await contender.run(course, 0);
   await contender.run({ ...greedy, maxNewTokens: 32 }, 0);
+  const maxRssMB = (process.resourceUsage().maxRSS * 1024) / 1e6;
+  // Then one long generation, whose cache is the largest this workload set makes (not with --quick).
+  if (!args.quick) await contender.run({ ...greedy, maxNewTokens: LONG_TOKENS }, 0);
   await contender.dispose();
-  process.stdout.write(JSON.stringify({ loadMs, maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6 }) + "\n");
+  const longMaxRssMB = args.quick ? undefined : (process.resourceUsage().maxRSS * 1024) / 1e6;
+  process.stdout.write(JSON.stringify({ loadMs, maxRssMB, longMaxRssMB }) + "\n");
 }
 
 function log(message: string): void {

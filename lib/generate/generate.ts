@@ -100,11 +100,13 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   let positionIds = attentionMask.map(positionsFromMask);
   // The cache of the last step (on WebGPU, an ONNX export's cache lives in GPU memory until disposed).
   let past: DecodeState | null = null;
+  // The cache's room is allocated once, for the longest this generation can get.
+  const finalLength = batch.attentionMask[0].length + o.maxNewTokens;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
       checkAborted(signal, "Generation was aborted");
       // Only the last position's logits are needed: decoder.onnx skips the output head for the rest.
-      let outputs = await model.step({ inputIds, attentionMask, positionIds, state: past, logitsToKeep: 1 });
+      let outputs = await model.step({ inputIds, attentionMask, positionIds, state: past, logitsToKeep: 1, finalLength });
       if (inputIds.length < rows.length) {
         outputs = await model.selectRows(outputs, rowOf);
         ({ attentionMask } = batch);

@@ -49,47 +49,66 @@ export function gatherBlocks<T extends Float32Array | Uint16Array>(data: T, coun
 }
 
 /**
- * A generation's cache as a windowed decoder takes it (see `cacheWindow` in lib/onnx/gpt2-graph.ts):
- * `settled`, one [batch, heads, length, headDim] tensor per layer's keys and values, which changes
- * only when the window is folded into it, and `recent`, [batch, recent, n_embd] per tensor, the
- * positions since. Decoders without a window keep everything in `settled` and `recent` is null.
+ * A generation's cache as a windowed decoder takes it (see `cacheWindow` in lib/onnx/gpt2-graph.ts),
+ * in two caches of the same layout: `settled`, which changes only when the window is folded into
+ * it, and `recent`, the positions since. Decoders without a window keep everything in `settled`
+ * and `recent` is null. `room`, where set, holds the buffers `settled` lies at the start of.
  */
 export interface DecodeState {
   settled: KvCache;
   recent: KvCache | null;
+  room: CacheRoom | null;
+}
+
+/**
+ * One buffer per cache tensor with space for `capacity` positions in each (row, head) block: a fold
+ * rewrites the settled cache inside it instead of allocating a new one, so the state it came from
+ * is used up.
+ */
+export interface CacheRoom {
+  buffers: (Float32Array | Uint16Array)[];
+  capacity: number;
 }
 
 /** Positions a state holds. */
 export function stateLength({ settled, recent }: DecodeState): number {
-  return cacheLength(settled) + (recent ? recent[0].dims[1] : 0);
-}
-
-/** The recent part of no positions. */
-export function emptyRecent(layers: number, batch: number, width: number, float16: boolean): KvCache {
-  const empty = () => (float16 ? new ort.Tensor("float16", new Uint16Array(0), [batch, 0, width]) : new ort.Tensor("float32", new Float32Array(0), [batch, 0, width]));
-  return Array.from({ length: 2 * layers }, empty);
+  return cacheLength(settled) + (recent ? cacheLength(recent) : 0);
 }
 
 /**
- * `settled` [batch, heads, past, headDim] with `recent` [batch, recent, heads · headDim] appended:
- * one new [batch, heads, past + recent, headDim] tensor in CPU memory.
+ * The settled cache with the recent positions appended, [batch, heads, past + recent, headDim] in
+ * CPU memory: written in place when `state.room` has space, else into new buffers with space for
+ * `capacity` positions (at least the new length). `allocated` says which.
  */
-export async function appendRecent(settled: ort.Tensor, recent: ort.Tensor): Promise<ort.Tensor> {
-  const [batch, heads, past, headDim] = settled.dims;
-  const added = recent.dims[1];
-  const from = (await settled.getData()) as Float32Array | Uint16Array;
-  const rows = (await recent.getData()) as Float32Array | Uint16Array;
+export async function foldRecent({ settled, recent, room }: DecodeState, capacity: number): Promise<{ settled: KvCache; room: CacheRoom; allocated: boolean }> {
+  const [batch, heads, past, headDim] = settled[0].dims;
+  const added = recent ? cacheLength(recent) : 0;
   const length = past + added;
-  const out = new (from.constructor as new (n: number) => Float32Array | Uint16Array)(batch * heads * length * headDim);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < heads; h++) {
-      const at = (b * heads + h) * length * headDim;
-      out.set(from.subarray((b * heads + h) * past * headDim, (b * heads + h + 1) * past * headDim), at);
-      for (let t = 0; t < added; t++) {
-        const row = (b * added + t) * heads * headDim + h * headDim;
-        out.set(rows.subarray(row, row + headDim), at + (past + t) * headDim);
+  const allocated = !room || room.capacity < length;
+  const size = allocated ? Math.max(capacity, length) : room.capacity;
+  const blocks = batch * heads;
+  const buffers = await Promise.all(
+    settled.map(async (tensor, t) => {
+      const from = (await tensor.getData()) as Float32Array | Uint16Array;
+      const into = allocated ? new (from.constructor as new (n: number) => Float32Array | Uint16Array)(blocks * size * headDim) : room.buffers[t];
+      const inPlace = from.buffer === into.buffer;
+      // Each (row, head) block becomes its past positions followed by its recent ones. Blocks only
+      // move towards the end, so going from the last one back never overwrites one still to move.
+      for (let block = blocks - 1; block >= 0; block--) {
+        const source = block * past * headDim;
+        if (inPlace) into.copyWithin(block * length * headDim, source, source + past * headDim);
+        else into.set(from.subarray(source, source + past * headDim), block * length * headDim);
       }
-    }
-  }
-  return new ort.Tensor(settled.type as "float32", out as Float32Array, [batch, heads, length, headDim]);
+      if (recent) {
+        const rows = (await recent[t].getData()) as Float32Array | Uint16Array;
+        for (let block = 0; block < blocks; block++) {
+          into.set(rows.subarray(block * added * headDim, (block + 1) * added * headDim), (block * length + past) * headDim);
+        }
+      }
+      return into;
+    }),
+  );
+  const type = settled[0].type as "float32";
+  const tensors = buffers.map((buffer) => new ort.Tensor(type, buffer.subarray(0, blocks * length * headDim) as Float32Array, [batch, heads, length, headDim]));
+  return { settled: tensors, room: { buffers, capacity: size }, allocated };
 }

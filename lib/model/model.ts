@@ -1,9 +1,10 @@
 // A loaded GPT-2: its config, tokenizer and onnxruntime session, the forward pass, and the key/value
 // cache between passes, which only the model touches (cache.ts). Our decoder returns only the
 // newest keys and values of a step; `step` keeps them beside the rest and folds them in every
-// CACHE_WINDOW positions, since onnxruntime-node copies every output into new memory and a whole
-// cache returned at each step costs time that grows with its length. `loadModel` (load.ts) makes
-// one; the decoding loop lives in lib/generate. This file only turns token ids into logits.
+// CACHE_WINDOW positions, into buffers allocated once per generation, since onnxruntime-node copies
+// every output into new memory and a whole cache returned at each step costs time that grows with
+// its length. `loadModel` (load.ts) makes one; the decoding loop lives in lib/generate. This file
+// only turns token ids into logits.
 import * as ort from "onnxruntime-node";
 import { type Gpt2Config, gelu } from "../config";
 import { type Inspection, type InspectionSessions, type InspectOptions, runInspection } from "../inspect/inspect";
@@ -11,7 +12,7 @@ import { interruptible } from "../interrupt";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
-import { appendRecent, type DecodeState, disposeCache, emptyCache, emptyRecent, gatherBlocks, gatherCacheRows, type KvCache, stateLength } from "./cache";
+import { type CacheRoom, cacheLength, type DecodeState, disposeCache, emptyCache, foldRecent, gatherBlocks, gatherCacheRows, type KvCache, stateLength } from "./cache";
 import { describeModel } from "./describe";
 import type { ResolvedDevice } from "./device";
 import { int64Tensor, sessionOptions } from "./session";
@@ -37,8 +38,14 @@ export interface DecoderInputs {
 
 /** One step of a generation (`Model.step`): the decoder's inputs with the cache in its decoding form. */
 export interface StepInputs extends Omit<DecoderInputs, "past"> {
-  /** The state from the previous step, or null for the first. */
+  /** The state from the previous step, or null for the first; a step uses it up. */
   state: DecodeState | null;
+  /**
+   * Positions the cache will reach in this generation (prompt plus new tokens), when known: the
+   * first fold allocates room for all of them, and later folds write in place. Without it, the
+   * room doubles each time it runs out.
+   */
+  finalLength?: number;
 }
 
 export interface StepOutputs {
@@ -92,29 +99,31 @@ export class Model {
 
   /** Runs the decoder once. Checks ids and lengths first, so a bad input never reaches the session. */
   async run({ inputIds, attentionMask, positionIds, past, logitsToKeep = 0 }: DecoderInputs): Promise<DecoderOutputs> {
-    const { logits, state } = await this.execute(inputIds, attentionMask, positionIds, past ? { settled: past, recent: null } : null, logitsToKeep);
-    return { logits, present: await this.settle(state) };
+    const { logits, state } = await this.execute(inputIds, attentionMask, positionIds, past ? { settled: past, recent: null, room: null } : null, logitsToKeep);
+    return { logits, present: state.recent ? (await this.fold(state, 0)).settled : state.settled };
   }
 
   /**
    * One step of a generation: like `run`, on the cache in the form this model's decoder keeps it
    * between steps. With our own conversions only the newest positions come back from onnxruntime;
-   * every `CACHE_WINDOW` positions they are folded into the rest, so the cache is copied once per
-   * window instead of at every step.
+   * every `CACHE_WINDOW` positions they are folded into the rest, in place once there is room, so
+   * a generation allocates its cache once instead of at every step.
    */
-  async step({ inputIds, attentionMask, positionIds, state, logitsToKeep = 0 }: StepInputs): Promise<StepOutputs> {
+  async step({ inputIds, attentionMask, positionIds, state, logitsToKeep = 0, finalLength = 0 }: StepInputs): Promise<StepOutputs> {
     const out = await this.execute(inputIds, attentionMask, positionIds, state, logitsToKeep);
-    const recent = out.state.recent;
-    if (!recent || recent[0].dims[1] < CACHE_WINDOW) return out;
-    return { logits: out.logits, state: { settled: await this.settle(out.state), recent: null } };
+    const { recent } = out.state;
+    if (!recent || cacheLength(recent) < CACHE_WINDOW) return out;
+    // Room for the whole generation when its length is known, else for twice the length now.
+    const capacity = Math.min(this.config.n_positions, Math.max(finalLength, 2 * stateLength(out.state)));
+    const { settled, room } = await this.fold(out.state, capacity);
+    return { logits: out.logits, state: { settled, recent: null, room } };
   }
 
-  /** A state with its recent positions folded into one cache. */
-  private async settle(state: DecodeState): Promise<KvCache> {
-    if (!state.recent) return state.settled;
-    const { recent, settled } = state;
-    this.memory.cacheAllocations += settled.length;
-    return Promise.all(settled.map((tensor, t) => appendRecent(tensor, recent[t])));
+  /** A state's recent positions folded into its settled ones, counting the allocations. */
+  private async fold(state: DecodeState, capacity: number): Promise<{ settled: KvCache; room: CacheRoom }> {
+    const folded = await foldRecent(state, capacity);
+    if (folded.allocated) this.memory.cacheAllocations += folded.settled.length;
+    return folded;
   }
 
   /** The session run behind `run` and `step`. */
@@ -144,7 +153,7 @@ export class Model {
     };
     const float16 = this.dtype === "fp16";
     const settled = state?.settled ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, float16);
-    const recent = this.windowed ? (state?.recent ?? emptyRecent(n_layer, batch, n_embd, float16)) : null;
+    const recent = this.windowed ? (state?.recent ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, float16)) : null;
     for (let i = 0; i < n_layer; i++) {
       for (const [k, kv] of ["key", "value"].entries()) {
         feeds[`past_key_values.${i}.${kv}`] = settled[2 * i + k];
@@ -165,7 +174,7 @@ export class Model {
     const cache: KvCache = [];
     for (let i = 0; i < n_layer; i++) cache.push(out[`${name}.${i}.key`], out[`${name}.${i}.value`]);
     if (!this.windowed) this.memory.cacheAllocations += cache.length;
-    const next: DecodeState = this.windowed ? { settled, recent: cache } : { settled: cache, recent: null };
+    const next: DecodeState = this.windowed ? { settled, recent: cache, room: state?.room ?? null } : { settled: cache, recent: null, room: null };
     let logits = out.logits.data as Float32Array;
     if (!skipsHead && kept !== sequence) {
       const rows = new Float32Array(batch * kept * vocab_size);
@@ -205,7 +214,7 @@ export class Model {
     this.memory.cacheAllocations += state.settled.length;
     return {
       logits: gatherBlocks(logits, batch, rows),
-      state: { settled: await gatherCacheRows(state.settled, rows), recent: state.recent && (await gatherCacheRows(state.recent, rows)) },
+      state: { settled: await gatherCacheRows(state.settled, rows), recent: state.recent && (await gatherCacheRows(state.recent, rows)), room: null },
     };
   }
 

@@ -4,8 +4,8 @@
 // Each conversion holds four graphs over one weights file. model.onnx has the form and the exact
 // decoder signature of Optimum's exports, standard ONNX operators only (for other runtimes, e.g.
 // transformers.js). decoder.onnx is what gpt2-lab decodes with: it adds `logits_to_keep`, so decoding
-// skips the output head for all but the last position, fuses each layer's attention, and returns
-// only the newest keys and values (`cacheWindow`), so a step's output does not grow with the cache.
+// skips the output head for all but the last position, and takes the cache in two parts
+// (`cacheWindow`), so a step returns only the newest keys and values and copies none of the rest.
 // inspect.onnx and lens.onnx are what `model.inspect` runs to show attention, the residual stream
 // and the logit lens; decoding never pays for their extra outputs.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
@@ -22,8 +22,8 @@ import { buildLensGraph } from "./lens-graph";
 import { type Manifest, MANIFEST_FILE, ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "5";
-/** The graph gpt2-lab runs (`logits_to_keep`, fused attention), beside model.onnx. */
+export const CONVERTER_VERSION = "6";
+/** The graph gpt2-lab runs (`logits_to_keep`, the cache in two parts), beside model.onnx. */
 export const DECODER_FILE = "decoder.onnx";
 /** The inspection pass (lib/onnx/gpt2-graph.ts `inspect`) and the logit lens (lens-graph.ts). */
 export const INSPECT_FILE = "inspect.onnx";
@@ -44,7 +44,7 @@ export interface ConvertedModel {
   dir: string;
   /** model.onnx: Optimum's decoder signature exactly. */
   model: string;
-  /** decoder.onnx: the same model with a `logits_to_keep` input and fused attention. */
+  /** decoder.onnx: the same model with a `logits_to_keep` input and the cache in two parts. */
   decoder: string;
   /** inspect.onnx: one pass with attention weights and the residual stream as outputs. */
   inspect: string;
@@ -92,7 +92,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
     try {
       const graphs = [
         { file: ONNX_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype }) },
-        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, attention: "fused", cacheWindow: true }) },
+        { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, cacheWindow: true }) },
         { file: INSPECT_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, inspect: true }) },
         { file: LENS_FILE, graph: buildLensGraph(config, checkpoint, dtype) },
       ];

@@ -3,13 +3,14 @@
 // past_key_values.{i}.key|value [batch, heads, past, head_dim]; outputs logits and present.{i}.*.
 // Follows transformers' GPT2Model: pre-LN blocks, fused q|k|v projection, gelu_new, tied lm_head.
 // Written in the forms onnxruntime's optimizer fuses (Gemm with bias on [tokens, d] rows, Pow-based
-// gelu → FastGelu, scaled QKᵀ → FusedMatMul). Attention comes in two forms: standard ONNX operators
-// (the form of Optimum's exports, which any ONNX runtime runs), or one onnxruntime MultiHeadAttention
-// operator per layer (com.microsoft; CPU, CUDA and WebGPU kernels) in place of some 14 small ones.
-// Options: float16 or 8-bit weights, an extra `logits_to_keep` input (as transformers'
-// `logits_to_keep`) so decoding computes only the last position's logits, and a cache split into a
-// settled and a recent part so that a step returns only the newest keys and values; and the inspection
-// pass, whose extra outputs show attention weights and the residual stream. Dropout is left out.
+// gelu → FastGelu, scaled QKᵀ → FusedMatMul). Attention comes in three forms: standard ONNX operators
+// (the form of Optimum's exports, which any ONNX runtime runs); one onnxruntime MultiHeadAttention
+// operator per layer (com.microsoft) in place of some 14 small ones; and, for decoding, standard
+// operators over a cache split into a settled and a recent part, so that a step returns only the
+// newest keys and values and never copies the rest. Options: float16 or 8-bit weights, an extra
+// `logits_to_keep` input (as transformers' `logits_to_keep`) so decoding computes only the last
+// position's logits; and the inspection pass, whose extra outputs show attention weights and the
+// residual stream. Dropout is left out.
 import { onnx } from "onnx-proto";
 import { GELU, type Gpt2Config, innerSize } from "../config";
 import type { Checkpoint } from "../weights/checkpoint";
@@ -40,12 +41,14 @@ export interface Gpt2GraphOptions {
    */
   attention?: "standard" | "fused";
   /**
-   * With fused attention, keep the cache on the caller's side in two parts, so that a step returns
-   * only the newest keys and values: `past_key_values.{i}.*` [batch, heads, past, head_dim], which
-   * changes rarely, and `recent.{i}.*` [batch, recent, n_embd], the positions since; the outputs
-   * `recent_out.{i}.*` are the recent ones with this run's appended. onnxruntime-node copies every
-   * output into new memory, so returning the whole cache each step (`present.{i}.*`) costs time
-   * that grows with its length. @default false
+   * Keep the cache on the caller's side in two parts, so that a step returns only the newest keys and
+   * values: `past_key_values.{i}.*` [batch, heads, past, head_dim], which changes rarely, and
+   * `recent.{i}.*` [batch, heads, recent, head_dim], the positions since; the outputs
+   * `recent_out.{i}.*` are the recent ones with this run's appended. Attention reads both parts where
+   * they lie, from standard operators (the `attention` option does not apply): onnxruntime-node copies
+   * every output into new memory, and a fused attention operator copies its past into its present,
+   * so a cache returned or extended whole at each step costs time that grows with its length.
+   * @default false
    */
   cacheWindow?: boolean;
   /**
@@ -68,7 +71,7 @@ export function buildGpt2Graph(
   checkpoint: Checkpoint,
   { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false, inspect = false }: Gpt2GraphOptions = {},
 ): GraphBuilder {
-  if (cacheWindow && attention !== "fused") throw new RangeError("`cacheWindow` needs `attention: 'fused'`");
+  if (cacheWindow && attention !== "standard") throw new RangeError("`cacheWindow` builds its own attention; leave `attention` out");
   if (inspect && (attention !== "standard" || logitsToKeep)) throw new RangeError("`inspect` needs standard attention and no `logitsToKeep`");
   const g = new GraphBuilder();
   const d = config.n_embd;
@@ -98,12 +101,11 @@ export function buildGpt2Graph(
 
   const rowsBSD = g.op1("Concat", [shapeBS, g.int64([d])], { axis: 0 }); // [batch, seq, d]
   const rowsOfD = g.int64([-1, d]);
-  const attend = attention === "fused" ? fusedAttention() : standardAttention();
+  const attend = cacheWindow ? windowedAttention() : attention === "fused" ? fusedAttention() : standardAttention();
 
-  // Attention over q|k|v rows [tokens, 3d] with layer i's cache, as standard ONNX operators. The mask
-  // every layer shares: query i (at absolute index past + i) sees key j when j <= past + i and key j
-  // is not padding. Shape [batch, 1, seq, total], broadcast over heads.
-  function standardAttention() {
+  // The mask every layer shares: query i (at absolute index past + i) sees key j when j <= past + i
+  // and key j is not padding. Shape [batch, 1, seq, total], broadcast over heads.
+  function visibleKeys(): string {
     const zero = g.int64([0], []);
     const one = g.int64([1], []);
     const seqLength = g.op1("Gather", [shapeBS, one], { axis: 0 });
@@ -115,7 +117,12 @@ export function buildGpt2Graph(
       g.op1("Unsqueeze", [queryIndex, g.int64([1])]),
     ]); // [seq, total]
     const notPadding = g.op1("Unsqueeze", [g.op1("Cast", [attentionMask], { to: DataType.BOOL }), g.int64([1, 2])]);
-    const visible = g.op1("And", [causal, notPadding]); // [batch, 1, seq, total]
+    return g.op1("And", [causal, notPadding]);
+  }
+
+  // Attention over q|k|v rows [tokens, 3d] with layer i's cache, as standard ONNX operators.
+  function standardAttention() {
+    const visible = visibleKeys();
     const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
     const scale = constant(1 / Math.sqrt(headDim));
     const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
@@ -146,33 +153,48 @@ export function buildGpt2Graph(
   function fusedAttention() {
     const keyPadding = g.op1("Cast", [attentionMask], { to: DataType.INT32 });
     return (qkv: string, i: number): string => {
-      let [q, k, v] = g.op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3).map((t) => g.op1("Reshape", [t, rowsBSD]));
-      if (!cacheWindow) {
-        const [pastKey, pastValue] = layerCache(i);
-        const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", pastKey, pastValue], { num_heads: heads, unidirectional: 1 }, [
-          `attention.${i}`,
-          `present.${i}.key`,
-          `present.${i}.value`,
-        ]);
-        return g.op1("Reshape", [attended, rowsOfD]);
-      }
-      // The recent positions go in as this run's keys and values beside the new ones (a query sees
-      // every earlier key; the causal mask only matters among the new positions of a prompt run,
-      // which has no recent ones), and come back out with the new ones appended.
-      const past = ["key", "value"].map((kv) => g.input(`past_key_values.${i}.${kv}`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]));
-      [k, v] = [k, v].map((t, j) => {
-        const kv = j === 0 ? "key" : "value";
-        const recent = g.input(`recent.${i}.${kv}`, FLOAT, ["batch_size", "recent_length", d]);
-        g.output(`recent_out.${i}.${kv}`, FLOAT, ["batch_size", "recent_total_length", d]);
-        return g.op1("Concat", [recent, t], { axis: 1 }, `recent_out.${i}.${kv}`);
-      });
-      // The operator reads the past only when it also writes the present (kept inside onnxruntime).
-      const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", past[0], past[1]], { num_heads: heads, unidirectional: 1 }, [
+      const [q, k, v] = g.op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3).map((t) => g.op1("Reshape", [t, rowsBSD]));
+      const [pastKey, pastValue] = layerCache(i);
+      const [attended] = g.op("com.microsoft:MultiHeadAttention", [q, k, v, "", keyPadding, "", pastKey, pastValue], { num_heads: heads, unidirectional: 1 }, [
         `attention.${i}`,
         `present.${i}.key`,
         `present.${i}.value`,
       ]);
       return g.op1("Reshape", [attended, rowsOfD]);
+    };
+  }
+
+  // Attention over the cache in two parts: the settled keys and values, read where they lie, and
+  // the recent ones with this run's appended (the only part that is copied). Each part gives its
+  // scores and its weighted sum of values from one matrix product; one softmax spans both, so the
+  // result is exactly attention over the whole cache. [batch, heads, positions, headDim] throughout.
+  function windowedAttention() {
+    const visible = visibleKeys();
+    const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
+    const scale = constant(1 / Math.sqrt(headDim));
+    const splitHeads = g.op1("Concat", [shapeBS, g.int64([3 * heads, headDim])], { axis: 0 }); // [batch, seq, 3·heads, headDim]
+    // The softmax weights split back into the two parts: [past, recent + seq].
+    const pastLength = g.op1("Slice", [g.op1("Shape", [`past_key_values.0.key`]), g.int64([2]), g.int64([3])]);
+    const totalLength = g.op1("Slice", [g.op1("Shape", [attentionMask]), g.int64([1]), g.int64([2])]);
+    const parts = g.op1("Concat", [pastLength, g.op1("Sub", [totalLength, pastLength])], { axis: 0 });
+    return (qkv: string, i: number): string => {
+      const [q, k, v] = g.op("Split", [g.op1("Transpose", [g.op1("Reshape", [qkv, splitHeads])], { perm: [0, 2, 1, 3] }), g.int64([heads, heads, heads])], { axis: 1 }, 3);
+      const [settledKey, settledValue] = ["key", "value"].map((kv) => g.input(`past_key_values.${i}.${kv}`, FLOAT, ["batch_size", heads, "past_sequence_length", headDim]));
+      const [recentKey, recentValue] = [k, v].map((t, j) => {
+        const kv = j === 0 ? "key" : "value";
+        const recent = g.input(`recent.${i}.${kv}`, FLOAT, ["batch_size", heads, "recent_length", headDim]);
+        g.output(`recent_out.${i}.${kv}`, FLOAT, ["batch_size", heads, "recent_total_length", headDim]);
+        return g.op1("Concat", [recent, t], { axis: 2 }, `recent_out.${i}.${kv}`);
+      });
+      // Scores as keys · qᵀ, [batch, heads, keys, seq]: onnxruntime multiplies a key matrix by a
+      // vector faster than a vector by a transposed key matrix; only the small result is transposed.
+      const queries = g.op1("Transpose", [g.op1("Mul", [q, scale])], { perm: [0, 1, 3, 2] });
+      const keyScores = g.op1("Concat", [g.op1("MatMul", [settledKey, queries]), g.op1("MatMul", [recentKey, queries])], { axis: 2 });
+      const scores = g.op1("Transpose", [keyScores], { perm: [0, 1, 3, 2] });
+      const weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
+      const [settledWeights, recentWeights] = g.op("Split", [weights, parts], { axis: -1 }, 2);
+      const attended = g.op1("Add", [g.op1("MatMul", [settledWeights, settledValue]), g.op1("MatMul", [recentWeights, recentValue])]);
+      return g.op1("Reshape", [g.op1("Transpose", [attended], { perm: [0, 2, 1, 3] }), rowsOfD]);
     };
   }
 

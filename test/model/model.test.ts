@@ -86,7 +86,7 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
   });
 
   test("model.onnx, whose attention is standard ONNX operators, matches the reference as well", async () => {
-    // loadModel runs decoder.onnx (fused attention); model.onnx is what other runtimes load.
+    // loadModel runs decoder.onnx (attention over a two-part cache); model.onnx is what other runtimes load.
     const dir = await copyWithOnnxExport("standard-attention");
     const standard = await loadModel(dir, { device: "cpu", onnx: true });
     try {
