@@ -1,7 +1,8 @@
 // The key/value cache a decoder run returns and the next run reads: one key and one value tensor per
 // layer, [batch, heads, length, headDim], in CPU memory or (WebGPU) in GPU memory. Only the model
 // handles it (model.ts): making the empty cache of a first run, copying rows for samples that
-// share a prompt (moving a GPU cache to the CPU first), and freeing GPU memory.
+// share a prompt (moving a GPU cache to the CPU first), folding a windowed decoder's recent
+// positions into the settled ones (in place, once there is room), and freeing GPU memory.
 import * as ort from "onnxruntime-node";
 
 /** The key/value cache: for layer i, tensors 2i (keys) and 2i + 1 (values), [batch, heads, length, headDim]. */
