@@ -75,13 +75,15 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   const { distinct, rowOf, occurrence } = groupEqualRows(rows);
   const batch = leftPad(rows);
   const promptLength = batch.inputIds[0].length;
-  if (promptLength + o.maxNewTokens > config.n_positions) {
+  // The most positions this generation reaches: the cache's room is allocated once, for all of them.
+  const finalLength = promptLength + o.maxNewTokens;
+  if (finalLength > config.n_positions) {
     throw new RangeError(
-      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${o.maxNewTokens}, ${promptLength + o.maxNewTokens} in all, ` +
+      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${o.maxNewTokens}, ${finalLength} in all, ` +
         `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
     );
   }
-  checkBatchFits(model, rows.length, prompts.length, promptLength + o.maxNewTokens);
+  checkBatchFits(model, rows.length, prompts.length, finalLength);
   // One generator per sample, seeded by its index among the samples of the same prompt, so batching
   // changes nothing, and a prompt given ten times draws as one prompt with numSamples 10.
   const seeds = rows.map((_, row) => sampleSeed(o.seed, occurrence[row]));
@@ -100,8 +102,6 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   let positionIds = attentionMask.map(positionsFromMask);
   // The cache of the last step (on WebGPU, an ONNX export's cache lives in GPU memory until disposed).
   let past: DecodeState | null = null;
-  // The cache's room is allocated once, for the longest this generation can get.
-  const finalLength = batch.attentionMask[0].length + o.maxNewTokens;
   try {
     for (let step = 0; step < o.maxNewTokens; step++) {
       checkAborted(signal, "Generation was aborted");

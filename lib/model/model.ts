@@ -114,7 +114,8 @@ export class Model {
     const { recent } = out.state;
     if (!recent || cacheLength(recent) < CACHE_WINDOW) return out;
     // Room for the whole generation when its length is known, else for twice the length now.
-    const capacity = Math.min(this.config.n_positions, Math.max(finalLength, 2 * stateLength(out.state)));
+    const length = stateLength(out.state);
+    const capacity = Math.min(this.config.n_positions, finalLength >= length ? finalLength : 2 * length);
     const { settled, room } = await this.fold(out.state, capacity);
     return { logits: out.logits, state: { settled, recent: null, room } };
   }
@@ -152,8 +153,9 @@ export class Model {
       position_ids: int64Tensor(positionIds, sequence, "position_ids", n_positions),
     };
     const float16 = this.dtype === "fp16";
-    const settled = state?.settled ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, float16);
-    const recent = this.windowed ? (state?.recent ?? emptyCache(n_layer, batch, n_head, n_embd / n_head, float16)) : null;
+    const empty = () => emptyCache(n_layer, batch, n_head, n_embd / n_head, float16);
+    const settled = state?.settled ?? empty();
+    const recent = this.windowed ? (state?.recent ?? empty()) : null;
     for (let i = 0; i < n_layer; i++) {
       for (const [k, kv] of ["key", "value"].entries()) {
         feeds[`past_key_values.${i}.${kv}`] = settled[2 * i + k];

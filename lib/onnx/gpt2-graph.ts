@@ -103,9 +103,10 @@ export function buildGpt2Graph(
   const rowsOfD = g.int64([-1, d]);
   const attend = cacheWindow ? windowedAttention() : attention === "fused" ? fusedAttention() : standardAttention();
 
-  // The mask every layer shares: query i (at absolute index past + i) sees key j when j <= past + i
-  // and key j is not padding. Shape [batch, 1, seq, total], broadcast over heads.
-  function visibleKeys(): string {
+  // What every layer's scores share: the mask, where query i (at absolute index past + i) sees key j
+  // when j <= past + i and key j is not padding ([batch, 1, seq, total], broadcast over heads); the
+  // score a masked key gets; and the 1/√headDim scale.
+  function scoring(): { visible: string; maskedScore: string; scale: string } {
     const zero = g.int64([0], []);
     const one = g.int64([1], []);
     const seqLength = g.op1("Gather", [shapeBS, one], { axis: 0 });
@@ -117,14 +118,16 @@ export function buildGpt2Graph(
       g.op1("Unsqueeze", [queryIndex, g.int64([1])]),
     ]); // [seq, total]
     const notPadding = g.op1("Unsqueeze", [g.op1("Cast", [attentionMask], { to: DataType.BOOL }), g.int64([1, 2])]);
-    return g.op1("And", [causal, notPadding]);
+    return {
+      visible: g.op1("And", [causal, notPadding]),
+      maskedScore: constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32),
+      scale: constant(1 / Math.sqrt(headDim)),
+    };
   }
 
   // Attention over q|k|v rows [tokens, 3d] with layer i's cache, as standard ONNX operators.
   function standardAttention() {
-    const visible = visibleKeys();
-    const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
-    const scale = constant(1 / Math.sqrt(headDim));
+    const { visible, maskedScore, scale } = scoring();
     const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
     return (qkv: string, i: number): string => {
       // Split into heads [batch, heads, seq, headDim]; append this step's keys and values to the cache
@@ -169,9 +172,7 @@ export function buildGpt2Graph(
   // scores and its weighted sum of values from one matrix product; one softmax spans both, so the
   // result is exactly attention over the whole cache. [batch, heads, positions, headDim] throughout.
   function windowedAttention() {
-    const visible = visibleKeys();
-    const maskedScore = constant(dtype === "fp16" ? MASKED_SCORE.fp16 : MASKED_SCORE.fp32);
-    const scale = constant(1 / Math.sqrt(headDim));
+    const { visible, maskedScore, scale } = scoring();
     const splitHeads = g.op1("Concat", [shapeBS, g.int64([3 * heads, headDim])], { axis: 0 }); // [batch, seq, 3·heads, headDim]
     // The softmax weights split back into the two parts: [past, recent + seq].
     const pastLength = g.op1("Slice", [g.op1("Shape", [`past_key_values.0.key`]), g.int64([2]), g.int64([3])]);

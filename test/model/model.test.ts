@@ -3,13 +3,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { configForShape, END_OF_TEXT_ID } from "../../lib/config";
+import { configForShape } from "../../lib/config";
 import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
-import { type Model, positionsFromMask } from "../../lib/model/model";
+import type { Model } from "../../lib/model/model";
 import { convertedModelPath } from "../../lib/onnx/convert";
 import { SafetensorsFile, writeSafetensors } from "../../lib/weights/safetensors";
-import { referenceLogits } from "../reference/gpt2-reference";
+import { worstAgainstReference as againstReference } from "../reference/against-reference";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-model-"));
 process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
@@ -54,30 +54,7 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
     await model.dispose();
   });
 
-  // The largest difference from the reference over the real (unpadded) positions of a left-padded batch.
-  async function worstAgainstReference(m: Model): Promise<number> {
-    const rows = [
-      [END_OF_TEXT_ID, END_OF_TEXT_ID, END_OF_TEXT_ID, 464, 3290, 1110],
-      [2215, 1262, 27140, 10128, 11, 345],
-    ];
-    const mask = [
-      [0, 0, 0, 1, 1, 1],
-      [1, 1, 1, 1, 1, 1],
-    ];
-    const logits = await m.forward(rows, mask);
-    const cache = new Map<string, Float32Array>();
-    const w = (name: string) => cache.get(name) ?? cache.set(name, weights.read(name)).get(name)!;
-    let worst = 0;
-    rows.forEach((ids, b) => {
-      const expected = referenceLogits(m.config, w, ids, positionsFromMask(mask[b]), mask[b].map(Boolean));
-      ids.forEach((_, t) => {
-        if (!mask[b][t]) return; // padding positions produce unused logits
-        const offset = (b * ids.length + t) * vocab;
-        for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(logits[offset + v] - expected[t][v]));
-      });
-    });
-    return worst;
-  }
+  const worstAgainstReference = (m: Model) => againstReference(m, (name) => weights.read(name));
 
   test("logits match within 1e-4 for a left-padded batch of two prompts", async () => {
     const worst = await worstAgainstReference(model);

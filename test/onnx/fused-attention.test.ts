@@ -6,15 +6,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { configForShape } from "../../lib/config";
 import { loadModel } from "../../lib/model/load";
-import { positionsFromMask } from "../../lib/model/model";
 import { buildGpt2Graph } from "../../lib/onnx/gpt2-graph";
 import { writeOnnxModels } from "../../lib/onnx/write-model";
 import { openCheckpoint } from "../../lib/weights/checkpoint";
 import { makeModel } from "../../lib/weights/make-model";
 import { SafetensorsFile } from "../../lib/weights/safetensors";
-import { referenceLogits } from "../reference/gpt2-reference";
+import { worstAgainstReference } from "../reference/against-reference";
 
 test("fused attention's logits match the float64 reference within 1e-4", async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-fused-"));
@@ -30,24 +28,7 @@ test("fused attention's logits match the float64 reference within 1e-4", async (
   const model = await loadModel(dir, { device: "cpu", onnx: true });
   const weights = SafetensorsFile.open(weightsPath);
   try {
-    const rows = [
-      [50256, 50256, 464, 3290, 1110],
-      [2215, 1262, 27140, 10128, 11],
-    ];
-    const mask = [
-      [0, 0, 1, 1, 1],
-      [1, 1, 1, 1, 1],
-    ];
-    const logits = await model.forward(rows, mask);
-    const vocab = configForShape("tiny").vocab_size;
-    let worst = 0;
-    rows.forEach((ids, b) => {
-      const expected = referenceLogits(config, (name) => weights.read(name), ids, positionsFromMask(mask[b]), mask[b].map(Boolean));
-      ids.forEach((_, t) => {
-        if (!mask[b][t]) return; // padding positions produce unused logits
-        for (let v = 0; v < vocab; v++) worst = Math.max(worst, Math.abs(logits[(b * ids.length + t) * vocab + v] - expected[t][v]));
-      });
-    });
+    const worst = await worstAgainstReference(model, (name) => weights.read(name));
     assert.ok(worst < 1e-4 && worst > 0, `max abs difference ${worst}`);
   } finally {
     weights.close();
