@@ -4,6 +4,7 @@
 // the classic Notebook, in JupyterLab and in nbconvert's HTML export, offline and after a page reload.
 // Left out: interactive widgets (comms); figures are static HTML + script, animated only by plotly.
 import * as fs from "node:fs";
+import { inspect } from "node:util";
 import { ANIMATE_NOW, escapeHtml, type PlotlyFigure } from "./plots/figure";
 
 /** The part of tslab's `Display` that gpt2-lab uses. */
@@ -35,20 +36,23 @@ export interface ShowFigureOptions {
 
 /** What a figure's div shows where its script does not run. */
 const UNTRUSTED_NOTE =
-  "This figure is drawn by a script, and Jupyter runs the scripts of a notebook's outputs only once the " +
-  "notebook is trusted: run the cell again, or trust the notebook (JupyterLab: Trust Notebook in the " +
-  "command palette; classic Notebook: File, Trust Notebook), then reload the page.";
+  "This figure is drawn by a script, and Jupyter runs the scripts of a notebook's outputs only once you " +
+  "trust the notebook: run the cell again, or trust the notebook. JupyterLab: Trust Notebook in the " +
+  "command palette (Ctrl+Shift+C). Notebook 7: click Not Trusted in the toolbar. Classic Notebook: " +
+  "File, Trust Notebook, then reload the page.";
 
 const NOT_IN_KERNEL =
   "is only available inside a tslab notebook kernel (start one with `npm start`); " +
   "outside a notebook, build the figure and inspect or save it instead";
 
 // One output holds the plotly bundle at a time: that of the latest cell execution that showed a
-// figure. Each copy carries the same display id, so a new copy empties the older ones (Jupyter's
-// update_display_data reaches every output with that id): after any order of re-running cells,
-// saving and reloading, exactly one copy is in the notebook. One value per kernel process.
+// figure. Each copy gets a display id of its own, and the next copy first empties it (Jupyter's
+// update_display_data reaches every output with that id). One id for all copies would not do:
+// JupyterLab, Notebook 7 and nbclient apply a new output whose id they have seen to every earlier
+// output with that id, so each new full copy would fill the emptied ones again.
 const BUNDLE_DISPLAY_ID = `gpt2-lab-plotly-${process.pid}-${Date.now()}`;
 let bundleExecution: unknown = null;
+let bundleCopies = 0;
 let nextFigureId = 0;
 
 /** tslab's writer of display messages for the cell executing now (tslab/dist/jupyter.js; internal). */
@@ -101,10 +105,32 @@ function sendPlotly(display: TslabDisplay, force: boolean): void {
     return;
   }
   if (write === bundleExecution && !force) return;
-  const message = (html: string) => ({ data: { "text/html": html }, metadata: {}, transient: { display_id: BUNDLE_DISPLAY_ID } });
-  if (bundleExecution !== null) write(message(""), true);
-  write(message(plotlyBundleHtml()), false);
+  const message = (html: string, copy: number) => ({ data: { "text/html": html }, metadata: {}, transient: { display_id: `${BUNDLE_DISPLAY_ID}-${copy}` } });
+  if (bundleExecution !== null) write(message("", bundleCopies), true);
+  write(message(plotlyBundleHtml(), ++bundleCopies), false);
   bundleExecution = write;
+}
+
+/** Whether this process is a tslab kernel: its executor sets this global before running any cell. */
+export function inTslabKernel(): boolean {
+  return "__tslab__" in globalThis;
+}
+
+// The messages of errors that JavaScript itself throws: a bug, whose stack trace is worth keeping.
+const ENGINE_MESSAGES = /^(Invalid (array|typed array|string) length|Maximum call stack|Array buffer allocation|Cannot read properties)/;
+
+/**
+ * An error a cell shows, shown as its first line alone when gpt2-lab threw it about the
+ * input (a bad option, a prompt past the context, a missing file): tslab prints a failed cell's error
+ * with its whole stack, a dozen lines of library frames under a message that already says the fix.
+ */
+export function shortenForCell(error: unknown): unknown {
+  if (!(error instanceof Error) || error.name === "AbortError" || ENGINE_MESSAGES.test(error.message)) return error;
+  const known = error instanceof RangeError || error instanceof TypeError || ["ModelFilesError", "SafetensorsError"].includes(error.name);
+  // tslab prints with util.inspect, which asks an object for its own form first.
+  const line = `${error.name}: ${error.message}`;
+  if (known) Object.defineProperty(error, inspect.custom, { value: () => line, configurable: true });
+  return error;
 }
 
 /**
@@ -113,8 +139,7 @@ function sendPlotly(display: TslabDisplay, force: boolean): void {
  * nothing more: that one report is left out.
  */
 export function noteInterrupted(line: string): void {
-  // tslab's executor sets this global before running any cell.
-  if (!("__tslab__" in globalThis)) return;
+  if (!inTslabKernel()) return;
   console.log(line);
   // tslab's console writes through process.stderr.write, which tslab points at the cell's output.
   const stderr = process.stderr;
@@ -217,7 +242,14 @@ export function figureHtml(figure: PlotlyFigure, id: string): string {
     if (el && window.Plotly && (el.isConnected || waited > 2000)) {
       el.textContent = "";
       window.Plotly.newPlot(el, figure).then(function () {
-        if (window.ResizeObserver) new ResizeObserver(function () { window.Plotly.Plots.resize(el); }).observe(el);
+        if (window.ResizeObserver) {
+          var observer = new ResizeObserver(function () {
+            // A re-run or cleared cell takes the figure off the page: stop following it.
+            if (!el.isConnected) return observer.disconnect();
+            if (el.offsetParent !== null) window.Plotly.Plots.resize(el);
+          });
+          observer.observe(el);
+        }
         // Several sliders name one frame together (lib/plots/figure.ts PlotlySlider).
         var sliders = figure.layout && figure.layout.sliders;
         if (sliders && sliders.length > 1) {

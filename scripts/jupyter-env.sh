@@ -1,38 +1,33 @@
 #!/usr/bin/env bash
-# Sets up Jupyter for this checkout, to be sourced by the other scripts: finds a Python that has
-# Jupyter, registers tslab's TypeScript kernel (`tslab`, and `jslab`) under build/jupyter rather than in
-# ~/.local, and exports JUPYTER_PATH so that Jupyter finds it. The kernel spec points at this
-# checkout's node_modules/.bin/tslab, so `require("tslab")` in lib/display.ts talks to the running kernel.
-# Leaves out: installing Jupyter itself (see notebooks/README.md).
+# Sets up Jupyter for this checkout, to be sourced by the other scripts: picks the Python whose Jupyter
+# runs the notebooks, registers tslab's TypeScript kernel (`tslab`, and `jslab`) under build/jupyter
+# rather than in ~/.local, and exports JUPYTER_PATH so that Jupyter finds it. The kernel spec points at
+# this checkout's node_modules/.bin/tslab, so `require("tslab")` in lib/display.ts talks to the kernel.
+# The Python: $GPT2_LAB_PYTHON if set; for `npm start` (called with --user-jupyter), a `jupyter` on PATH
+# whose JupyterLab is 4 or newer; else the project's own .venv (scripts/python-env.sh), made on first use.
 
-GPT2_LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=python-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/python-env.sh"
 
-# A Python that can import jupyter_client: $GPT2_LAB_PYTHON, the one behind `jupyter`, python3, /usr/bin/python3.
-gpt2_lab_find_python() {
-  local candidates=()
-  [ -n "${GPT2_LAB_PYTHON:-}" ] && candidates+=("$GPT2_LAB_PYTHON")
-  local jupyter_bin shebang
-  jupyter_bin="$(command -v jupyter 2>/dev/null || true)"
-  if [ -n "$jupyter_bin" ]; then
-    shebang="$(head -n 1 "$jupyter_bin" 2>/dev/null || true)"
-    case "$shebang" in "#!"*python*) candidates+=("${shebang#\#!}") ;; esac
-  fi
-  candidates+=(python3 /usr/bin/python3)
-  local python
-  for python in "${candidates[@]}"; do
-    # shellcheck disable=SC2086 # a shebang may carry arguments (`/usr/bin/env python3`)
-    if $python -c "import jupyter_client" >/dev/null 2>&1; then
-      echo "$python"
-      return 0
-    fi
-  done
-  return 1
+# The Python behind a `jupyter` on PATH, if its JupyterLab is 4 or newer.
+gpt2_lab_user_jupyter() {
+  local jupyter_bin shebang python
+  jupyter_bin="$(command -v jupyter 2>/dev/null)" || return 1
+  shebang="$(head -n 1 "$jupyter_bin" 2>/dev/null)"
+  case "$shebang" in "#!"*python*) python="${shebang#\#!}" ;; *) return 1 ;; esac
+  # shellcheck disable=SC2086 # a shebang may carry arguments (`/usr/bin/env python3`)
+  $python -c 'import sys, jupyterlab, jupyter_client; sys.exit(int(jupyterlab.__version__.split(".")[0]) < 4)' >/dev/null 2>&1 || return 1
+  echo "$python"
 }
 
-if ! GPT2_LAB_PYTHON="$(gpt2_lab_find_python)"; then
-  echo "No Python with Jupyter found (tried \$GPT2_LAB_PYTHON, jupyter's own, python3, /usr/bin/python3)." >&2
-  echo "Install Jupyter, e.g. on Debian/Ubuntu: sudo apt-get install jupyter-notebook jupyter-nbconvert python3-nbclient jupyter-client" >&2
-  echo "or with pip: pip install notebook nbclient nbconvert (then set GPT2_LAB_PYTHON to that python)." >&2
+if [ -n "${GPT2_LAB_PYTHON:-}" ]; then
+  if ! "$GPT2_LAB_PYTHON" -c "import jupyter_client" >/dev/null 2>&1; then
+    echo "GPT2_LAB_PYTHON=$GPT2_LAB_PYTHON cannot import jupyter_client: install Jupyter there, or unset it to use the project's own." >&2
+    return 1 2>/dev/null || exit 1
+  fi
+elif [ "${1:-}" = "--user-jupyter" ] && GPT2_LAB_PYTHON="$(gpt2_lab_user_jupyter)"; then
+  echo "Using the Jupyter of $GPT2_LAB_PYTHON (set GPT2_LAB_PYTHON to choose another)." >&2
+elif ! GPT2_LAB_PYTHON="$(gpt2_lab_venv_python)"; then
   return 1 2>/dev/null || exit 1
 fi
 export GPT2_LAB_PYTHON

@@ -1,9 +1,11 @@
 // The HTML that lib/display.ts sends to the notebook, checked as strings; and that the show functions
 // fail with a clear message outside a tslab kernel. Rendering in a browser is checked by
-// test/notebooks/browser-check.mjs.
+// test/notebooks/lab-check.mjs.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { figureHtml, plotlyBundleHtml, progressHtml, scriptSafeJson, showFigure, showHtml, showProgress } from "../lib/display";
+import { inspect } from "node:util";
+import { figureHtml, plotlyBundleHtml, progressHtml, scriptSafeJson, shortenForCell, showFigure, showHtml, showProgress } from "../lib/display";
+import { ModelFilesError } from "../lib/hub/errors";
 
 test("scriptSafeJson: typed arrays become arrays, nothing can close the script", () => {
   const json = scriptSafeJson({ y: new Float32Array([0.5, 0.25]), text: "</script><b>\u2028" });
@@ -46,4 +48,21 @@ test("show functions outside a kernel: an error that says where they work", () =
   assert.throws(() => showHtml(1 as unknown as string), TypeError);
   const onProgress = showProgress();
   assert.throws(() => onProgress({ file: "f", loaded: 1, total: 2 }), /`showProgress` is only available/);
+});
+
+test("shortenForCell: gpt2-lab's errors about the input print as one line; a bug keeps its stack", () => {
+  const context = shortenForCell(new RangeError("The prompt is 300 tokens but this model's context is 256; use a shorter prompt"));
+  assert.equal(inspect(context), "RangeError: The prompt is 300 tokens but this model's context is 256; use a shorter prompt");
+  const missing = shortenForCell(new ModelFilesError("missing-file", "Model folder /x does not exist."));
+  assert.equal(inspect(missing), "ModelFilesError: Model folder /x does not exist.");
+  // What JavaScript itself throws is a bug: its stack is kept.
+  let bug: unknown;
+  try {
+    (undefined as unknown as { x: number }).x;
+  } catch (error) {
+    bug = shortenForCell(error);
+  }
+  assert.match(inspect(bug), /^TypeError: Cannot read properties of undefined[^\n]*\n\s+at /);
+  const plain = shortenForCell(new Error("other"));
+  assert.match(inspect(plain), /^Error: other\n\s+at /);
 });

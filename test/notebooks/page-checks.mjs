@@ -1,7 +1,7 @@
-// What the browser checks share (test/notebooks/browser-check.mjs for the classic Notebook,
-// jupyterlab-check.mjs for JupyterLab): Chromium's settings, a free port, a page that may reach only
-// this machine, waiting for a Jupyter server to answer, and the checks that every gpt2-lab figure drew, that its sliders move its bars and
-// that it follows its container's width. Screenshots go to build/screenshots/.
+// What any page check needs (test/notebooks/lab-check.mjs and its helpers): Chromium's settings, a
+// free port, a page that may reach only this machine, waiting for a Jupyter server to answer, and the
+// checks that every gpt2-lab figure on a page drew, that its sliders move its bars and that it follows
+// its container's width. Screenshots go to build/screenshots/.
 import * as net from "node:net";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +17,7 @@ export const CHROMIUM_FLAGS = [
   "--disable-component-update",
   "--disable-sync",
   "--no-first-run",
+  "--disable-quic",
 ];
 
 /** A free TCP port on 127.0.0.1. */
@@ -129,6 +130,8 @@ export async function checkResize(page, where) {
   const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
   if (!(await figure.evaluate((el) => el !== null))) return [];
   const before = await figure.evaluate((el) => {
+    // In view: a page may skip the layout of what is out of view (`content-visibility: auto`).
+    el.scrollIntoView({ block: "center" });
     el.parentElement.style.maxWidth = "600px";
     return el._fullLayout.width;
   });

@@ -9,6 +9,7 @@ Run through scripts/test-notebooks.sh, which registers the kernel and picks the 
 """
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -83,7 +84,7 @@ def run_notebook(path, out_dir, kernel, timeout):
     nbformat.write(nb, out_dir / f"{name}.ipynb")
     html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
     code_cells = sum(1 for cell in nb.cells if cell.cell_type == "code")
-    if not failures and code_cells and f"In&nbsp;[{code_cells}]" not in html:
+    if not failures and code_cells and not re.search(rf"In(&nbsp;|\u00a0| )\[{code_cells}\]", html):
         failures.append(f"the HTML export does not number the cells (no In [{code_cells}])")
     (out_dir / f"{name}.html").write_text(html)
     return failures
