@@ -17,10 +17,12 @@ if (!fs.existsSync(entry)) {
     process.exit(1);
   }
 }
-// A reader that stops early (`gpt2-lab generate … | head -1`) closes the pipe: end quietly.
+// A reader that stops early (`gpt2-lab generate … | head -1`) closes the pipe: end quietly. Any other
+// failure to write the output (a full disk: ENOSPC) is one line and exit 1, never a stack trace.
 process.stdout.on("error", (error) => {
-  if (error.code !== "EPIPE") throw error;
-  process.exit(0);
+  if (error.code === "EPIPE") process.exit(0);
+  process.stderr.write(`gpt2-lab: could not write the output (${error.code ?? error.message}${error.code === "ENOSPC" ? ": no space left on the device" : ""}).\n`);
+  process.exit(1);
 });
 require(entry)
   .main(process.argv.slice(2))

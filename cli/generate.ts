@@ -31,7 +31,7 @@ export const generateCommand: Command = {
     "  --temperature T         > 0; divides the logits before sampling (default 1)",
     "  --top-k K               keep the K likeliest tokens; 0 keeps all (default 50)",
     "  --top-p P               keep the likeliest tokens up to probability P, in (0, 1] (default 1)",
-    "  --seed N                seed for sampling (default 0)",
+    "  --seed N                seed for sampling, 0 to 4294967295; each gives its own samples (default 0)",
     "  --stop-at-eos           stop a sample at <|endoftext|>",
     `  --device <device>       ${DEVICES.join(" | ")} (default auto)`,
     "  --trace none|top|full   record each step: top = chosen token, its probability, rank and the",

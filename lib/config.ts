@@ -117,8 +117,9 @@ export function parseConfig(json: unknown, source: string): Gpt2Config {
     }
   }
   const eps = raw.layer_norm_epsilon ?? 1e-5;
-  if (typeof eps !== "number" || !(eps > 0)) {
-    throw new RangeError(`${source}: expected \`layer_norm_epsilon\` to be a positive number, got \`${String(eps)}\``);
+  // JSON's 1e999 parses as Infinity: every LayerNorm would then output its bias alone.
+  if (typeof eps !== "number" || !Number.isFinite(eps) || !(eps > 0)) {
+    throw new RangeError(`${source}: expected \`layer_norm_epsilon\` to be a finite positive number, got \`${String(eps)}\``);
   }
   const n_inner = raw.n_inner === undefined || raw.n_inner === null ? null : positiveInt("n_inner");
   return {

@@ -4,6 +4,13 @@
 // There is no global generator: callers make one and pass it down.
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { uniformFloat64 } from "pure-rand/distribution/uniformFloat64";
+import { expectInteger } from "./checks";
+
+/**
+ * The largest seed, 2^32 − 1: xoroshiro128+ here takes a 32-bit seed, so seeds from 0 to this one
+ * each give a stream of their own, and no larger one could.
+ */
+export const MAX_SEED = 2 ** 32 - 1;
 
 /** A seeded source of random numbers. */
 export interface Random {
@@ -13,11 +20,10 @@ export interface Random {
   normal(): number;
 }
 
-/** Makes a generator from an integer seed (any safe integer; only its low 32 bits matter). */
+/** Makes a generator from a seed, an integer from 0 to {@link MAX_SEED}; each seed gives its own stream. */
 export function createRandom(seed: number): Random {
-  if (!Number.isSafeInteger(seed)) {
-    throw new TypeError(`Expected \`seed\` to be an integer, got \`${seed}\` (${typeof seed})`);
-  }
+  expectInteger(seed, "seed", 0, MAX_SEED);
+  // The generator reads its seed as a signed 32-bit integer: one to one with [0, 2^32 − 1].
   const rng = xoroshiro128plus(seed | 0);
   let spare: number | null = null;
   const uniform = () => uniformFloat64(rng);

@@ -184,10 +184,10 @@ function groupEqualRows(rows: number[][]): { distinct: number[][]; rowOf: number
   return { distinct, rowOf, occurrence };
 }
 
-/** Mixes the user's seed with a sample index (a 32-bit integer hash, so nearby seeds differ widely). */
+/** Mixes the user's seed with a sample index (a 32-bit hash, so nearby seeds differ widely), in [0, MAX_SEED]. */
 function sampleSeed(seed: number, sample: number): number {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(sample + 1, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return (h ^ (h >>> 16)) | 0;
+  return (h ^ (h >>> 16)) >>> 0;
 }

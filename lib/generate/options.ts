@@ -2,6 +2,7 @@
 // Defaults are Hugging Face's `GenerationConfig` ones (greedy unless `doSample`, top-k 50) so that
 // a call reads the same in both; the course's helper passes doSample, topK 40 and temperature 1.
 import { expectBoolean, expectFunction, expectInteger, expectOneOf, expectOptions, invalid } from "../checks";
+import { MAX_SEED } from "../random";
 import { validateTemperature, validateTopK, validateTopP } from "../sampling/warpers";
 
 /** How much `generate` records per step and sample. */
@@ -31,7 +32,7 @@ export interface GenerateOptions {
   topK?: number;
   /** Keep the smallest set of likeliest tokens whose probability reaches `topP`; in (0, 1], 1 keeps all. Sampling only. @default 1 */
   topP?: number;
-  /** Seed for the draws: the same seed gives the same samples. An integer. @default 0 */
+  /** Seed for the draws: the same seed gives the same samples, each seed its own. An integer from 0 to 4294967295 (2^32 − 1, `MAX_SEED`). @default 0 */
   seed?: number;
   /** Stop a sample once it produces `<|endoftext|>` (the others go on). @default false */
   stopAtEos?: boolean;
@@ -82,7 +83,7 @@ export function validateGenerateOptions(options: GenerateOptions) {
   expectBoolean(o.doSample, "doSample");
   expectBoolean(o.stopAtEos, "stopAtEos");
   expectBoolean(o.traceAttention, "traceAttention");
-  expectInteger(o.seed, "seed");
+  expectInteger(o.seed, "seed", 0, MAX_SEED);
   expectOneOf(o.trace, "trace", TRACE_LEVELS);
   if (o.onToken !== undefined) expectFunction(o.onToken, "onToken");
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {

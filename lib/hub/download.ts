@@ -10,7 +10,7 @@ import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { fileSha256, gitBlobSha1 } from "../file-io";
 import { checkAborted } from "../interrupt";
 import { cacheWriteError, ModelFilesError } from "./errors";
-import { type HubConnection, type HubTarget, httpError, hubFetch, revisionText, shownUrl } from "./http";
+import { type HubConnection, type HubTarget, httpError, hubFetch, isUnfollowable, redirectError, revisionText, shownUrl } from "./http";
 
 /** Progress of one file's download, in bytes. */
 export interface DownloadProgress {
@@ -73,6 +73,8 @@ export async function downloadVerified(
       await fetchInto(request, incomplete, onProgress, signal);
       break;
     } catch (error) {
+      // A redirect to file:, data: or the like is refused at once: retrying cannot change it.
+      if (isUnfollowable(error)) throw redirectError("an address that is not http or https", target, request.connection);
       if (error instanceof ModelFilesError || !isRetryable(error)) throw error;
       if (attempt >= attempts) {
         const kept = sizeOf(incomplete);
@@ -117,7 +119,11 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
   const { connection, target, url, size } = request;
   let offset = sizeOf(incomplete);
   if (offset > size) offset = 0; // left by a different file under this name: start over
-  if (offset === size) return;
+  if (offset === size) {
+    // Nothing left to fetch; an empty file must still exist to be verified and renamed.
+    if (size === 0) await writeEmpty(incomplete, target.file);
+    return;
+  }
   const headers: Record<string, string> = { "Accept-Encoding": "identity" };
   if (offset > 0) headers.Range = `bytes=${offset}-`;
   // No overall time limit: a large file may take hours; undici still gives up on a silent socket.
@@ -169,6 +175,15 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
     }
   } finally {
     await handle.close().catch(() => undefined);
+  }
+}
+
+/** Creates `file` empty (an empty repository file: nothing to fetch). */
+async function writeEmpty(file: string, name: string): Promise<void> {
+  try {
+    await fs.promises.writeFile(file, new Uint8Array(0));
+  } catch (error) {
+    throw cacheWriteError(error, path.dirname(file), name);
   }
 }
 

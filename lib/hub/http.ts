@@ -91,6 +91,7 @@ export async function fetchFileMetadata(connection: HubConnection, target: HubTa
       continue;
     }
     if (!(response.ok || redirect)) throw httpError(response, target, connection);
+    if (redirect && location) checkFollowable(new URL(location, url), target, connection);
     const etag = normalizeEtag(linkedEtag ?? response.headers.get("ETag"));
     const size = Number(linkedSize ?? response.headers.get("Content-Length"));
     // The etag becomes a file name in the cache: only plain hash-like names are accepted.
@@ -110,6 +111,29 @@ export async function fetchFileMetadata(connection: HubConnection, target: HubTa
     }
     return { etag, size, sha256, url: redirect && location ? new URL(location, url).href : url, commit: commit ?? undefined };
   }
+}
+
+/**
+ * Refuses a redirect to anything but http(s) (`file:`, `data:`, …): a server must not make gpt2-lab
+ * read a local file or take bytes from the redirect itself. Nothing was fetched when this throws.
+ */
+export function checkFollowable(url: URL, target: HubTarget & { file: string }, connection: HubConnection): void {
+  if (url.protocol === "http:" || url.protocol === "https:") return;
+  throw redirectError(`a \`${url.protocol}\` address`, target, connection);
+}
+
+/** Whether fetch refused to follow a redirect (or a URL) whose scheme is not http(s). */
+export function isUnfollowable(error: unknown): boolean {
+  return error instanceof TypeError && /URL scheme must be a HTTP\(S\) scheme|not implemented/.test(`${(error.cause as Error | undefined)?.message}`);
+}
+
+/** The error for a redirect that is not http(s); `to` says where it went, as far as is known. */
+export function redirectError(to: string, target: HubTarget & { file: string }, connection: HubConnection): ModelFilesError {
+  return new ModelFilesError(
+    "bad-response",
+    `The Hub at ${shownUrl(connection.endpoint)} redirected \`${target.file}\` of ${target.repo} to ${to}; only http and https ` +
+      "redirects are followed, so nothing was fetched. If HF_ENDPOINT is a mirror, it is misconfigured or hostile.",
+  );
 }
 
 /** `url` without any user name or password, for messages. */

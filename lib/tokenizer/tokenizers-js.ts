@@ -46,6 +46,14 @@ export interface Gpt2Internals {
   specialIds: Map<string, number>;
 }
 
+/** The distinct ids of a tokenizer.json: its model's vocabulary and its added tokens. */
+function countIds(tokenizerJson: object): number {
+  const { model, added_tokens: added } = tokenizerJson as { model?: { vocab?: unknown }; added_tokens?: unknown };
+  const vocab = typeof model?.vocab === "object" && model.vocab !== null ? Object.values(model.vocab) : [];
+  const addedIds = Array.isArray(added) ? added.map((token) => (token as { id?: unknown })?.id) : [];
+  return new Set([...vocab, ...addedIds].filter((id) => Number.isSafeInteger(id))).size;
+}
+
 /**
  * Builds a tokenizers.js tokenizer from a parsed tokenizer.json and tokenizer_config.json, checks
  * that it is GPT-2's byte-level BPE with 50257 ids and `<|endoftext|>` = 50256, and gives its
@@ -57,6 +65,12 @@ export function openGpt2Tokenizer(tokenizerJson: object, tokenizerConfig: object
     hf = new tokenizersJs.Tokenizer(tokenizerJson, tokenizerConfig);
   } catch (error) {
     throw new Error(`${source}: tokenizers.js cannot read it (${(error as Error).message})`);
+  }
+  // A vocabulary with fewer ids than the model's output head leaves ids the model can choose that no
+  // text decodes to; checked before any text is encoded.
+  const vocabSize = countIds(tokenizerJson);
+  if (vocabSize < GPT2_VOCAB_SIZE) {
+    throw new RangeError(`${source}: its vocabulary has ${vocabSize} tokens, but the model's has ${GPT2_VOCAB_SIZE} (vocab_size); use the model's own tokenizer.json`);
   }
   const { model, pre_tokenizer: pre, normalizer, decoder } = hf;
   const specialIds = new Map([...hf.get_added_tokens_decoder()].map(([id, t]) => [t.content, id]));

@@ -46,6 +46,7 @@ export class SafetensorsFile {
         !Array.isArray(info.shape) ||
         !Array.isArray(offsets) ||
         offsets.length !== 2 ||
+        !offsets.every((offset) => Number.isSafeInteger(offset) && offset >= 0) ||
         !(offsets[0] <= offsets[1]) ||
         this.dataStart + offsets[1] > fileSize
       ) {
@@ -53,6 +54,7 @@ export class SafetensorsFile {
       }
       tensors.set(name, { dtype: info.dtype, shape: info.shape as number[], dataOffsets: [offsets[0], offsets[1]] });
     }
+    checkCoverage(path, tensors, fileSize - this.dataStart);
     this.tensors = tensors;
     this.metadata = metadata;
   }
@@ -114,6 +116,25 @@ export class SafetensorsFile {
 
   close(): void {
     fs.closeSync(this.fd);
+  }
+}
+
+/**
+ * The format's rule for the data section: the tensors' byte ranges, in order, cover it exactly, with
+ * no overlap and no hole. Throws naming the first tensor that breaks it.
+ */
+function checkCoverage(path: string, tensors: ReadonlyMap<string, TensorInfo>, dataLength: number): void {
+  const ordered = [...tensors].sort(([, a], [, b]) => a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]);
+  let covered = 0;
+  let previous = "";
+  for (const [name, { dataOffsets: [begin, end] }] of ordered) {
+    if (begin < covered) throw new SafetensorsError(path, `tensor \`${name}\` (bytes ${begin}–${end}) overlaps tensor \`${previous}\`, which ends at byte ${covered}`);
+    if (begin > covered) throw new SafetensorsError(path, `no tensor covers bytes ${covered}–${begin} of the data section, before tensor \`${name}\``);
+    covered = end;
+    previous = name;
+  }
+  if (covered !== dataLength) {
+    throw new SafetensorsError(path, `the tensors cover ${covered} of the data section's ${dataLength} bytes${previous ? ` (the last, \`${previous}\`, ends at ${covered})` : ""}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // The command line as a user meets it: bad flags are refused with the flag's own name and exit code
 // 2 before anything is downloaded (the Hub here is a closed port, so a download attempt would show),
-// sizes that cannot fit are refused, and output cut short by `| head -1` ends quietly.
+// sizes that cannot fit are refused, output cut short by `| head -1` ends quietly, and output to a full
+// disk ends with one line.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,6 +34,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 test("bad flags exit 2 with the flag's name, before any download of the model", async () => {
   const cases: [string[], RegExp][] = [
     [["--seed", "abc"], /--seed must be an integer, got `abc`/],
+    [["--seed", "4294967296"], /Expected --seed to be an integer in \[0, 4294967295\], got `4294967296`/],
     [["--max-new-tokens", "0"], /Expected --max-new-tokens to be a positive integer, got `0`/],
     [["--do-sample", "--top-k", "1.5"], /Expected --top-k to be a non-negative integer, got `1\.5`/],
     [["--do-sample", "--top-p", "2"], /Expected --top-p to be a number in \(0, 1\]/],
@@ -58,6 +60,13 @@ test("`generate … | head -1` ends quietly when the reader stops early", async 
   const { stdout, stderr } = await run("bash", ["-c", command], { env });
   assert.equal(stdout.trim(), "exit 0");
   assert.equal(stderr, "");
+});
+
+test("output to a full disk (`> /dev/full`) ends with one line and exit 1", async () => {
+  const command = `"${process.execPath}" "${BIN}" generate --model "${tiny}" --prompt Hi --max-new-tokens 4 > /dev/full; echo "exit $?"`;
+  const { stdout, stderr } = await run("bash", ["-c", command], { env });
+  assert.equal(stdout.trim(), "exit 1");
+  assert.equal(stderr, "gpt2-lab: could not write the output (ENOSPC: no space left on the device).\n");
 });
 
 test("inspect --json prints tokens, ids, attentions [layer][head][query][key] and the lens [layer][position]", async () => {

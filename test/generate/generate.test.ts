@@ -209,7 +209,10 @@ describe("generate's options are checked where they enter", () => {
     ["topP 1.5", { doSample: true, topP: 1.5 }, /`topP`/],
     ["temperature 0", { doSample: true, temperature: 0 }, /`temperature`.*`doSample: false`/],
     ["temperature -1", { doSample: true, temperature: -1 }, /`temperature`/],
-    ["seed 0.5", { seed: 0.5 }, /`seed` to be an integer/],
+    ["seed 0.5", { seed: 0.5 }, /`seed` to be an integer in \[0, 4294967295\], got `0\.5`/],
+    // 2^32 would be the generator's seed 0 again, and -1 its seed 2^32 − 1.
+    ["seed 2^32", { seed: 2 ** 32 }, /`seed` to be an integer in \[0, 4294967295\], got `4294967296`/],
+    ["seed -1", { seed: -1 }, /`seed` to be an integer in \[0, 4294967295\], got `-1`/],
     ["trace 'all'", { trace: "all" }, /Expected `trace` to be one of 'none', 'top', 'full', got `"all"`/],
     ["a misspelt option", { top_k: 40 }, /Unknown option `top_k`/],
     ["doSample 'yes'", { doSample: "yes" }, /`doSample` to be a boolean/],
@@ -224,6 +227,12 @@ describe("generate's options are checked where they enter", () => {
     await generate(model, "Hi", { ...ok, numSamples: 1 });
     await generate(model, "Hi", { ...ok, doSample: true, topK: 0, topP: 1, temperature: 1e-6 });
     await generate(model, "Hi", { ...ok, doSample: true, topK: 1, topP: 1e-9, temperature: 1e6 });
+  });
+  test("the seeds at the ends of the range give samples of their own", async () => {
+    const draw = async (seed: number) => (await generate(model, "Hi", { maxNewTokens: 12, doSample: true, topK: 0, temperature: 2, numSamples: 2, seed })).samples.map((s) => s.ids);
+    const [first, last, one] = [await draw(0), await draw(2 ** 32 - 1), await draw(1)];
+    assert.notDeepEqual(first, last);
+    assert.notDeepEqual(first, one);
   });
 });
 

@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelFilesError } from "../../lib/hub/errors";
 import { resolveModelFiles } from "../../lib/hub/resolve";
-import { GPT2, repoDir, scratch, setUp, sha256, source, weightsSha } from "./fixtures";
+import { closeServer, GPT2, repoDir, scratch, setUp, sha256, source, weightsSha } from "./fixtures";
+import { startHubServer } from "./hub-server";
 
 /** The files under a cache's blobs/ folder. */
 const blobs = (cache: string) => fs.readdirSync(path.join(repoDir(cache), "blobs"), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
@@ -122,4 +123,47 @@ test("a user name and password in the endpoint are refused and never shown", asy
   }
   process.env.HF_ENDPOINT = withPassword;
   await assert.rejects(resolveModelFiles("gpt2"), (error: Error) => !error.message.includes("s3cret"));
+});
+
+test("a redirect to file:, data: or another scheme is refused at once, from the Hub or from the CDN", async () => {
+  const cases: [string, (server: Awaited<ReturnType<typeof setUp>>["server"]) => void, RegExp][] = [
+    ["the Hub to file:", (server) => (server.lfsLocation = "file:///etc/passwd"), /redirected `model\.safetensors` of openai-community\/gpt2 to a `file:` address; only http and https redirects are followed, so nothing was fetched/],
+    ["the Hub to data:", (server) => (server.lfsLocation = "data:application/octet-stream;base64,AAAA"), /to a `data:` address/],
+    ["the CDN to file:", (server) => (server.cdnRedirect = "file:///etc/passwd"), /redirected `model\.safetensors` of openai-community\/gpt2 to an address that is not http or https/],
+  ];
+  for (const [what, fault, message] of cases) {
+    const { server, cache } = await setUp();
+    fault(server);
+    const started = Date.now();
+    await assert.rejects(resolveModelFiles("gpt2"), (error: ModelFilesError) => {
+      assert.equal(error.code, "bad-response", what);
+      assert.match(error.message, message, what);
+      assert.doesNotMatch(error.message, /incomplete|resumes/, what);
+      return true;
+    });
+    assert.ok(Date.now() - started < 2000, `${what}: refused at once, not after retries (${Date.now() - started} ms)`);
+    const cdnGets = server.requests.filter((r) => r.server === "cdn").length;
+    assert.ok(cdnGets <= 1, `${what}: one request to the CDN at most, no retries (${cdnGets})`);
+    assert.ok(!blobs(cache).some((name) => name.endsWith(".incomplete")), `${what}: nothing left in the cache`);
+  }
+});
+
+test("an empty file (a 0-byte tokenizer_config.json) is fetched, verified and cached, and found again", async () => {
+  await closeServer((await setUp()).server); // only the environment: a fresh cache, nothing real
+  const dir = path.join(scratch, "empty-config-source");
+  fs.cpSync(source, dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, "tokenizer_config.json"), "");
+  const server = await startHubServer({ [GPT2]: dir });
+  process.env.HF_ENDPOINT = server.url;
+  try {
+    for (const run of ["first", "second"]) {
+      const files = await resolveModelFiles("gpt2");
+      const empty = path.join(files.dir, "tokenizer_config.json");
+      assert.equal(fs.statSync(empty).size, 0, run);
+      // git's blob id of an empty file: the ETag the Hub announced, checked.
+      assert.equal(path.basename(fs.realpathSync(empty)), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", run);
+    }
+  } finally {
+    await server.close();
+  }
 });

@@ -67,6 +67,10 @@ export interface HubServer {
   sendLinked: boolean;
   /** Old repo ids that answer with a relative 307 to the new one, as the Hub does for renamed repos. */
   renamed: Record<string, string>;
+  /** A Location for the Hub's LFS redirects in place of the CDN's (`file:///etc/passwd`, say). */
+  lfsLocation?: string;
+  /** When set, the CDN answers every request with a 302 to this Location. */
+  cdnRedirect?: string;
   /** Pause between 64 KiB chunks of CDN bodies, in milliseconds, to make downloads take time. */
   chunkDelayMs: number;
   close(): Promise<void>;
@@ -154,7 +158,7 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     if (file.lfs) {
       const where = `/lfs/${file.sha256}?name=${encodeURIComponent(path.basename(filePath))}`;
       res.writeHead(302, {
-        Location: server.lfsRedirect === "relative" ? `/proxy${where}` : `${cdnUrl}${where}`,
+        Location: server.lfsLocation ?? (server.lfsRedirect === "relative" ? `/proxy${where}` : `${cdnUrl}${where}`),
         ETag: `"${file.gitOid}"`,
         ...(server.sendLinked ? linkedHeaders(file) : {}),
         "X-Repo-Commit": repo.commit,
@@ -172,6 +176,10 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
 
   async function serveCdn(req: http.IncomingMessage, res: http.ServerResponse) {
     log("cdn", req);
+    if (server.cdnRedirect) {
+      res.writeHead(302, { Location: server.cdnRedirect, "Content-Length": "0" });
+      return res.end();
+    }
     await serveLfs(req, res, req.url ?? "", false);
   }
 

@@ -6,6 +6,7 @@ stop (no token a second later; no conversion left on disk), and the next cell mu
 The shapes matter because tslab runs a cell's first synchronous part (up to its first `await`) with
 every SIGINT listener removed: work started there, as in `await lab.generate(…)` as the first
 statement, inside a `{ }` block or in a loop, once ran on after the cell had ended.
+Also: a call gpt2-lab refuses ends its cell with one line, without tslab's stack trace.
 Run through scripts/test-notebooks.sh, which registers the kernel and picks the model.
 Usage: interrupt-kernel.py BIG_MODEL_DIR (a random `gpt2`-shaped model folder, for the conversion)
 """
@@ -101,6 +102,10 @@ class Kernel:
         self.log.close()
 
 
+def stopped(seconds):
+    return f"stopped {seconds or 0:.2f} s after the interrupt, with the one-line note"
+
+
 def after_output(text, delay):
     """A trigger: `delay` seconds after the cell printed `text`."""
     seen = {}
@@ -145,7 +150,7 @@ def main():
     kernel = Kernel(cache)
     passed = failed = 0
 
-    def report(name, problems, seconds):
+    def report(name, problems, detail):
         nonlocal passed, failed
         if problems:
             failed += 1
@@ -154,7 +159,7 @@ def main():
                 print(f"  {problem}")
         else:
             passed += 1
-            print(f"ok   {name}: stopped {seconds:.2f} s after the interrupt, with the one-line note")
+            print(f"ok   {name}: {detail}")
 
     try:
         _out, err, errors, _ = kernel.run(SETUP)
@@ -171,7 +176,14 @@ def main():
             out, err, errors, _ = kernel.run(NEXT_CELL)
             if out.strip() != "2":
                 problems.append(f"{name}: the next cell did not generate: {out!r} {err!r} {errors!r}")
-            report(name, problems, seconds or 0)
+            report(name, problems, stopped(seconds))
+        # A refused call (a generation past the context) ends the cell with one line, no stack trace.
+        name = "a generation past the context"
+        out, err, errors, _ = kernel.run('await lab.generate(model, "Hi", { maxNewTokens: model.config.n_positions });')
+        time.sleep(0.5)
+        lines = err.strip().splitlines()
+        problems = [] if len(lines) == 1 and lines[0].startswith("RangeError: The prompt is 1 tokens") and not out and not errors else [f"{name}: the cell should end with one line, the RangeError; stdout {out!r}, stderr {err!r}"]
+        report(name, problems, "one line, the error's name and message")
         # A conversion to 8-bit weights (loading a checkpoint converts it once, to fp32 and then
         # int8), interrupted 1.5 s in: no int8 folder may be left behind, finished or partial, also a
         # while later (a finished fp32 conversion is a valid cache entry).
@@ -184,7 +196,7 @@ def main():
         left = sorted(p.name for p in onnx.iterdir() if "-fp32-" not in p.name or ".partial" in p.name) if onnx.exists() else []
         if left:
             problems.append(f"{name}: the conversion left {left} in the cache 3 s after the interrupt")
-        report(name, problems, seconds or 0)
+        report(name, problems, stopped(seconds))
         # An inspection of 500 tokens on the `gpt2` shape (several seconds), interrupted 1.5 s in.
         name = "inspection, first statement"
         problems = []
@@ -196,7 +208,7 @@ def main():
         out, err, errors, _ = kernel.run(NEXT_CELL)
         if out.strip() != "2":
             problems.append(f"{name}: the next cell did not generate: {out!r} {err!r} {errors!r}")
-        report(name, problems, seconds or 0)
+        report(name, problems, stopped(seconds))
     finally:
         kernel.close()
     print(f"interrupt: {passed} passed, {failed} failed")

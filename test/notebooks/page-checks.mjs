@@ -63,38 +63,41 @@ export async function offlineOnly(page) {
 
 /** Checks every gpt2-lab figure on the page: plotly's SVG is there and holds drawn data traces. */
 export async function checkFigures(page, where, screenshotPrefix) {
-  // Figures draw after their script polls for plotly and the div; wait for all of them to settle.
+  // Figures draw after their script polls for plotly and the div; wait for all of them to settle,
+  // and for their count to hold still (a busy machine adds them slowly).
   await page
     .waitForFunction(
-      () =>
-        [...document.querySelectorAll(".gpt2-lab-figure")].every(
-          (el) => el.querySelector(".main-svg") || (el.textContent.trim() !== "" && !el.querySelector(".gpt2-lab-fallback")),
-        ),
+      () => {
+        const els = [...document.querySelectorAll(".gpt2-lab-figure")];
+        const settled = els.every((el) => el.querySelector(".main-svg") || (el.textContent.trim() !== "" && !el.querySelector(".gpt2-lab-fallback")));
+        const same = window.__gpt2LabFigureCount === els.length;
+        window.__gpt2LabFigureCount = els.length;
+        return settled && same;
+      },
       null,
-      { timeout: 30_000 },
+      { timeout: 30_000, polling: 500 },
     )
     .catch(() => undefined);
-  const figures = await page.$$eval(".gpt2-lab-figure", (els) =>
-    els.map((el) => ({
+  // One list of handles, each read on its own: a figure added meanwhile is counted, never a crash.
+  const handles = await page.$$(".gpt2-lab-figure");
+  const problems = [];
+  for (const [i, handle] of handles.entries()) {
+    const f = await handle.evaluate((el) => ({
       id: el.id,
       svg: el.querySelectorAll(".main-svg").length,
       traces: Array.isArray(el.data) ? el.data.length : 0,
       drawn: el.querySelectorAll("g.trace, g.hm").length,
       message: el.querySelector(".main-svg") ? "" : el.textContent.trim(),
-    })),
-  );
-  const problems = [];
-  for (const f of figures) {
-    if (f.svg === 0) problems.push(`${where}: figure ${f.id} was not drawn${f.message ? ` (${f.message})` : ""}`);
-    else if (f.traces === 0 || f.drawn === 0) problems.push(`${where}: figure ${f.id} has no data traces drawn`);
-  }
-  const handles = await page.$$(".gpt2-lab-figure");
-  for (let i = 0; i < handles.length; i++) {
-    if (figures[i].svg === 0) continue;
+    }));
+    if (f.svg === 0) {
+      problems.push(`${where}: figure ${f.id} was not drawn${f.message ? ` (${f.message})` : ""}`);
+      continue;
+    }
+    if (f.traces === 0 || f.drawn === 0) problems.push(`${where}: figure ${f.id} has no data traces drawn`);
     const file = path.join(SCREENSHOTS, `${screenshotPrefix}-figure-${i + 1}.png`);
-    await handles[i].screenshot({ path: file, timeout: 10_000 }).catch((error) => problems.push(`${where}: no screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
+    await handle.screenshot({ path: file, timeout: 10_000 }).catch((error) => problems.push(`${where}: no screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
   }
-  return { figures: figures.length, problems };
+  return { figures: handles.length, problems };
 }
 
 /**

@@ -68,6 +68,10 @@ describe("tokenizer files", () => {
     const json = buildGpt2TokenizerJson();
     fs.writeFileSync(path.join(empty, "tokenizer.json"), JSON.stringify({ ...json, added_tokens: [] }));
     assert.throws(() => loadTokenizer(empty), { name: "RangeError", message: /not GPT-2's tokenizer/ });
+    // A vocabulary of 1,000 tokens and <|endoftext|> = 50256: smaller than the model's 50,257.
+    const small = Object.fromEntries(Object.entries(json.model.vocab).slice(0, 1000));
+    fs.writeFileSync(path.join(empty, "tokenizer.json"), JSON.stringify({ ...json, model: { ...json.model, vocab: small } }));
+    assert.throws(() => loadTokenizer(empty), { name: "RangeError", message: /tokenizer\.json: its vocabulary has 1001 tokens, but the model's has 50257/ });
     fs.writeFileSync(path.join(empty, "tokenizer.json"), JSON.stringify(json));
     assert.deepEqual(loadTokenizer(empty).encode("<|endoftext|>").ids, [50256]);
   });
