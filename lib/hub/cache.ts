@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { getRepoFolderName } from "@huggingface/hub";
 import { gitBlobSha1, writeFileAtomically } from "../file-io";
 import { hubCacheDir } from "./env";
-import { cacheWriteError } from "./errors";
+import { cacheWriteError, ModelFilesError } from "./errors";
 
 /** Where one repo's files live inside the cache. */
 export interface RepoCache {
@@ -25,23 +25,50 @@ export interface RepoCache {
   /** The lock folder guarding one blob while it downloads. */
   lockPath(etag: string): string;
   snapshotDir(commit: string): string;
+  /** `snapshots/{commit}/{file}`, for a repository path such as `onnx/model.onnx`. */
+  snapshotFile(commit: string, file: string): string;
   refPath(revision: string): string;
+}
+
+/**
+ * `folder/name` for a name that came from outside (a server's file listing, a revision, a commit, an
+ * ETag): a relative path of plain segments, which cannot leave `folder`. Anything else (not a
+ * string, empty, absolute, a backslash, an empty, `.` or `..` segment, a NUL) is refused, naming
+ * `repo` and the name; callers make every cache path through here, before anything is fetched or
+ * written.
+ */
+export function joinInside(folder: string, name: unknown, repo: string, what: string): string {
+  const plain =
+    typeof name === "string" &&
+    !/[\\\0]/.test(name) &&
+    !/^[A-Za-z]:/.test(name) &&
+    name.split("/").every((segment) => segment !== "" && segment !== "." && segment !== "..");
+  if (!plain) {
+    throw new ModelFilesError(
+      "bad-response",
+      `${repo}: ${what} ${JSON.stringify(name) ?? String(name)} is not a plain relative path (segments separated by /, none empty, . or ..), ` +
+        "so it could lead outside the cache; nothing was fetched or written. If HF_ENDPOINT is a mirror, it is misconfigured or hostile.",
+    );
+  }
+  return path.join(folder, ...(name as string).split("/"));
 }
 
 /** The cache paths of model repo `repo` (`org/name`) in `cacheDir`. */
 export function repoCache(cacheDir: string, repo: string): RepoCache {
   const folder = getRepoFolderName({ type: "model", name: repo });
   const root = path.join(cacheDir, folder);
+  const snapshotDir = (commit: string) => joinInside(path.join(root, "snapshots"), commit, repo, "the commit");
   return {
     repo,
     cacheDir,
     root,
-    blobPath: (etag) => path.join(root, "blobs", etag),
+    blobPath: (etag) => joinInside(path.join(root, "blobs"), etag, repo, "the blob name (ETag)"),
     // Not huggingface_hub's `.locks/{folder}/{etag}.lock`: that is a flock()ed file which Python
     // leaves behind, and this lock is a folder.
-    lockPath: (etag) => path.join(cacheDir, ".locks", folder, `${etag}.lockdir`),
-    snapshotDir: (commit) => path.join(root, "snapshots", commit),
-    refPath: (revision) => path.join(root, "refs", revision),
+    lockPath: (etag) => joinInside(path.join(cacheDir, ".locks", folder), `${etag}.lockdir`, repo, "the blob name (ETag)"),
+    snapshotDir,
+    snapshotFile: (commit, file) => joinInside(snapshotDir(commit), file, repo, "the file name"),
+    refPath: (revision) => joinInside(path.join(root, "refs"), revision, repo, "the revision"),
   };
 }
 
@@ -84,7 +111,7 @@ const GIT_BLOB_ID = /^[0-9a-f]{40}$/;
  * Returns whether it was removed. LFS blobs, named by their sha256, were checked when they arrived.
  */
 export function dropIfCorrupt(cache: RepoCache, commit: string, file: string): boolean {
-  const pointer = path.join(cache.snapshotDir(commit), file);
+  const pointer = cache.snapshotFile(commit, file);
   let blob: string;
   try {
     blob = fs.realpathSync(pointer);
@@ -103,7 +130,7 @@ export function dropIfCorrupt(cache: RepoCache, commit: string, file: string): b
  * Python library does; where symlinks are not allowed (Windows without developer mode) it copies.
  */
 export function linkSnapshotFile(cache: RepoCache, commit: string, file: string, etag: string): string {
-  const pointer = path.join(cache.snapshotDir(commit), file);
+  const pointer = cache.snapshotFile(commit, file);
   const blob = cache.blobPath(etag);
   const temp = `${pointer}.${randomUUID()}.tmp`;
   try {

@@ -131,6 +131,8 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
     throw new ModelFilesError("bad-response", `The Hub at ${http.shownUrl(connection.endpoint)} sent no commit id or file list for ${repo}; is HF_ENDPOINT a Hugging Face Hub?`);
   }
   const commit = info.sha;
+  // Every name in the listing must stay inside the snapshot, whether or not it is fetched.
+  for (const file of info.filePaths) cache.snapshotFile(commit, file);
   const wanted = chooseFiles(info.filePaths, { repo, revision, onnx });
   for (const file of wanted) await fetchIntoSnapshot(cache, connection, { repo, revision, commit, file }, onProgress, signal);
   writeRef(cache, revision, commit);
@@ -213,7 +215,7 @@ async function fetchIntoSnapshot(
 ): Promise<void> {
   checkAborted(signal);
   const { commit, file } = target;
-  if (fileExists(path.join(cache.snapshotDir(commit), file)) && !dropIfCorrupt(cache, commit, file)) return;
+  if (fileExists(cache.snapshotFile(commit, file)) && !dropIfCorrupt(cache, commit, file)) return;
   let meta: http.FileMetadata;
   try {
     meta = await http.fetchFileMetadata(connection, target);

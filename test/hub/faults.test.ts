@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ModelFilesError } from "../../lib/hub/errors";
 import { resolveModelFiles } from "../../lib/hub/resolve";
+import { ONNX_REPO } from "./fixtures";
 import { closeServer, GPT2, repoDir, scratch, setUp, sha256, source, weightsSha } from "./fixtures";
 import { startHubServer } from "./hub-server";
 
@@ -166,4 +167,47 @@ test("an empty file (a 0-byte tokenizer_config.json) is fetched, verified and ca
   } finally {
     await server.close();
   }
+});
+
+/** Every file and link under `dir`, as paths relative to it. */
+const tree = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : []);
+
+test("names from a server's listing that could leave the snapshot are refused before anything is fetched", async () => {
+  const hostile: unknown[] = ["onnx/decoder_model_merged.onnx_data/../../../../../escaped", "../escaped", "/tmp/escaped", "onnx\\escaped", "onnx//x", "./x", "", 5, null];
+  for (const name of hostile) {
+    const { server, cache } = await setUp();
+    server.extraSiblings = [{ rfilename: name }];
+    const outside = tree(path.dirname(cache));
+    await assert.rejects(resolveModelFiles(ONNX_REPO, { onnx: true }), (error: ModelFilesError) => {
+      assert.equal(error.code, "bad-response", String(name));
+      assert.ok(error.message.startsWith(`${ONNX_REPO}: the file name ${JSON.stringify(name)} is not a plain relative path`), error.message);
+      return true;
+    });
+    assert.ok(!server.requests.some((r) => r.path.includes("/resolve/")), `${JSON.stringify(name)}: nothing was fetched`);
+    assert.deepEqual(tree(path.dirname(cache)).filter((f) => !f.startsWith(path.basename(cache))), outside.filter((f) => !f.startsWith(path.basename(cache))), "nothing written beside the cache");
+    assert.ok(!tree(cache).some((f) => f.includes("snapshots")), `${JSON.stringify(name)}: no snapshot made`);
+  }
+});
+
+test("a revision that could leave refs/ is refused before any request, online and offline", async () => {
+  for (const offline of [false, true]) {
+    const { server } = await setUp();
+    if (offline) process.env.HF_HUB_OFFLINE = "1";
+    try {
+      for (const revision of ["../../../escaped", "refs/../../x", "/abs"]) {
+        await assert.rejects(resolveModelFiles("gpt2", { revision }), { name: "RangeError", message: /Expected `revision` to be a branch, tag or commit id/ });
+      }
+      assert.equal(server.requests.length, 0, "no request was made");
+    } finally {
+      delete process.env.HF_HUB_OFFLINE;
+    }
+  }
+});
+
+test("a redirect whose ETag could leave blobs/ is refused, and nothing is fetched", async () => {
+  const { server, cache } = await setUp();
+  server.lfsEtag = "../../../escaped";
+  await assert.rejects(resolveModelFiles("gpt2"), { code: "bad-response", message: /sent no usable ETag or size for `model\.safetensors`/ });
+  assert.ok(!server.requests.some((r) => r.server === "cdn"), "the bytes were never fetched");
+  assert.ok(!fs.existsSync(path.join(path.dirname(cache), "escaped")));
 });

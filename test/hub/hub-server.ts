@@ -67,6 +67,10 @@ export interface HubServer {
   sendLinked: boolean;
   /** Old repo ids that answer with a relative 307 to the new one, as the Hub does for renamed repos. */
   renamed: Record<string, string>;
+  /** Extra entries for every repo's listing (`siblings`), as a hostile mirror may send. */
+  extraSiblings?: unknown[];
+  /** An ETag (and X-Linked-Etag) for the LFS redirects in place of the file's own. */
+  lfsEtag?: string;
   /** A Location for the Hub's LFS redirects in place of the CDN's (`file:///etc/passwd`, say). */
   lfsLocation?: string;
   /** When set, the CDN answers every request with a 302 to this Location. */
@@ -142,7 +146,7 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
           _id: createHash("sha1").update(match[1]).digest("hex").slice(0, 24),
           id: match[1],
           sha: repo.commit,
-          siblings: [...repo.files.keys()].map((rfilename) => ({ rfilename })),
+          siblings: [...[...repo.files.keys()].map((rfilename) => ({ rfilename })), ...(server.extraSiblings ?? [])],
           private: false,
           gated: false,
           downloads: 0,
@@ -161,6 +165,7 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
         Location: server.lfsLocation ?? (server.lfsRedirect === "relative" ? `/proxy${where}` : `${cdnUrl}${where}`),
         ETag: `"${file.gitOid}"`,
         ...(server.sendLinked ? linkedHeaders(file) : {}),
+        ...(server.lfsEtag ? { ETag: `"${server.lfsEtag}"`, "X-Linked-Etag": `"${server.lfsEtag}"` } : {}),
         "X-Repo-Commit": repo.commit,
         "Content-Length": "0",
       });
