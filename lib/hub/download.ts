@@ -105,11 +105,25 @@ function describe(error: unknown): string {
   return `${(error as Error).message}${cause ? ` (${cause})` : ""}`;
 }
 
+/** The size of `file` itself (a link is not followed; a link or anything but a file counts as 0). */
 function sizeOf(file: string): number {
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+  return stat?.isFile() ? stat.size : 0;
+}
+
+// Cache files are opened without following a link: one planted at `{blob}.incomplete` must not
+// make a download truncate or append to the file it points to.
+const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW;
+const APPEND = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_NOFOLLOW;
+
+/** Removes a link (or anything but a plain file) found where a partial download belongs. */
+function replaceNonFile(file: string, name: string): void {
+  const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+  if (!stat || stat.isFile()) return;
   try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
+    fs.rmSync(file, { recursive: true, force: true }); // removes the link itself, never what it points to
+  } catch (error) {
+    throw cacheWriteError(error, path.dirname(file), name);
   }
 }
 
@@ -117,6 +131,7 @@ function sizeOf(file: string): number {
 async function fetchInto(request: DownloadRequest, incomplete: string, onProgress?: (event: DownloadProgress) => void, signal?: AbortSignal): Promise<void> {
   checkAborted(signal);
   const { connection, target, url, size } = request;
+  replaceNonFile(incomplete, target.file);
   let offset = sizeOf(incomplete);
   if (offset > size) offset = 0; // left by a different file under this name: start over
   if (offset === size) {
@@ -126,32 +141,72 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
   }
   const headers: Record<string, string> = { "Accept-Encoding": "identity" };
   if (offset > 0) headers.Range = `bytes=${offset}-`;
-  // No overall time limit: a large file may take hours; undici still gives up on a silent socket.
-  const response = await hubFetch(connection, url, { headers }, false);
-  if (response.status >= 500) throw new Interrupted(`HTTP ${response.status}`);
-  if (!response.ok) throw httpError(response, target, connection);
-  if (response.status === 206) {
-    const start = /^bytes (\d+)-/.exec(response.headers.get("Content-Range") ?? "")?.[1];
-    if (Number(start) !== offset) {
-      await response.body?.cancel();
-      throw new ModelFilesError("bad-response", `Asked for \`${target.file}\` from byte ${offset} but the server sent a different range.`);
-    }
-  } else {
-    offset = 0; // 200: the server ignored the Range header and sends the whole file
+  // No overall time limit (a large file may take hours), but a silent server is given up on after
+  // connection.readTimeoutMs without an answer or without new bytes (HF_HUB_DOWNLOAD_TIMEOUT), and
+  // the transfer resumes with a Range request. undici alone would wait 300 s.
+  const stall = new AbortController();
+  const seconds = connection.readTimeoutMs / 1000;
+  let loaded = offset;
+  let timer: NodeJS.Timeout | undefined;
+  const watch = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => stall.abort(), connection.readTimeoutMs);
+  };
+  const stalled = () => new Interrupted(`no data for ${seconds} s after ${loaded} of ${size} bytes (HF_HUB_DOWNLOAD_TIMEOUT=${seconds})`);
+  watch();
+  let response: Response;
+  try {
+    response = await hubFetch(connection, url, { headers, signal: stall.signal }, false);
+  } catch (error) {
+    clearTimeout(timer);
+    throw stall.signal.aborted ? stalled() : error;
   }
-  if (!response.body) throw new Interrupted("empty response body");
+  try {
+    if (response.status >= 500) throw new Interrupted(`HTTP ${response.status}`);
+    if (!response.ok) throw httpError(response, target, connection);
+    if (response.status === 206) {
+      const start = /^bytes (\d+)-/.exec(response.headers.get("Content-Range") ?? "")?.[1];
+      if (Number(start) !== offset) {
+        await response.body?.cancel();
+        throw new ModelFilesError("bad-response", `Asked for \`${target.file}\` from byte ${offset} but the server sent a different range.`);
+      }
+    } else {
+      offset = 0; // 200: the server ignored the Range header and sends the whole file
+      loaded = 0;
+    }
+    if (!response.body) throw new Interrupted("empty response body");
+    await writeBody(response.body, incomplete, offset, request, onProgress, signal, (bytes) => {
+      loaded = bytes;
+      watch();
+    });
+  } catch (error) {
+    throw stall.signal.aborted && !(error instanceof ModelFilesError) ? stalled() : error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
+/** Appends the body to `incomplete` from `offset`, up to `request.size` bytes; `onChunk` gets the bytes so far. */
+async function writeBody(
+  body: ReadableStream<Uint8Array>,
+  incomplete: string,
+  offset: number,
+  { target, size }: DownloadRequest,
+  onProgress: ((event: DownloadProgress) => void) | undefined,
+  signal: AbortSignal | undefined,
+  onChunk: (loaded: number) => void,
+): Promise<void> {
   const folder = path.dirname(incomplete);
   let handle: fs.promises.FileHandle;
   try {
-    handle = await fs.promises.open(incomplete, offset > 0 ? "a" : "w");
+    handle = await fs.promises.open(incomplete, offset > 0 ? APPEND : WRITE_NEW);
   } catch (error) {
     throw cacheWriteError(error, folder, target.file);
   }
   let loaded = offset;
   onProgress?.({ file: target.file, loaded, total: size });
   try {
-    for await (const chunk of Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>)) {
+    for await (const chunk of Readable.fromWeb(body as NodeReadableStream<Uint8Array>)) {
       checkAborted(signal);
       try {
         // A write can stop short at a size limit or a full disk; the next one then fails.
@@ -162,6 +217,7 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
         throw cacheWriteError(error, folder, target.file);
       }
       loaded += (chunk as Buffer).length;
+      onChunk(loaded);
       if (loaded > size) {
         throw new ModelFilesError("bad-response", `The server sent more than the announced ${size} bytes of \`${target.file}\`.`);
       }
@@ -181,7 +237,7 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
 /** Creates `file` empty (an empty repository file: nothing to fetch). */
 async function writeEmpty(file: string, name: string): Promise<void> {
   try {
-    await fs.promises.writeFile(file, new Uint8Array(0));
+    await (await fs.promises.open(file, WRITE_NEW)).close();
   } catch (error) {
     throw cacheWriteError(error, path.dirname(file), name);
   }

@@ -1,7 +1,7 @@
 // The settings gpt2-lab reads from the environment, each in one place and named as huggingface_hub
 // names them (its constants.py), so that Python and gpt2-lab share one cache and one login:
 // HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN (and HF_TOKEN_PATH), HF_HUB_OFFLINE,
-// HF_HUB_ETAG_TIMEOUT, plus gpt2-lab's own GPT2_LAB_CACHE for converted models.
+// HF_HUB_ETAG_TIMEOUT, HF_HUB_DOWNLOAD_TIMEOUT, plus gpt2-lab's own GPT2_LAB_CACHE for converted models.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -76,8 +76,20 @@ export function offlineFromEnv(): boolean {
   return TRUE_VALUES.has((process.env.HF_HUB_OFFLINE ?? "").trim().toLowerCase());
 }
 
-/** `$HF_HUB_ETAG_TIMEOUT` seconds (huggingface_hub's name) in milliseconds, else 10 s. */
+/** `$HF_HUB_ETAG_TIMEOUT` seconds (huggingface_hub's name) in milliseconds, else 10 s: one metadata request. */
 export function timeoutFromEnv(): number {
-  const seconds = Number(process.env.HF_HUB_ETAG_TIMEOUT);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 10_000;
+  return millisecondsFromEnv("HF_HUB_ETAG_TIMEOUT", 10);
+}
+
+/**
+ * `$HF_HUB_DOWNLOAD_TIMEOUT` seconds (huggingface_hub's name) in milliseconds, else 10 s: how long a
+ * download may wait for its answer or its next bytes before the transfer counts as stalled.
+ */
+export function downloadTimeoutFromEnv(): number {
+  return millisecondsFromEnv("HF_HUB_DOWNLOAD_TIMEOUT", 10);
+}
+
+function millisecondsFromEnv(name: string, fallbackSeconds: number): number {
+  const seconds = Number(process.env[name]);
+  return (Number.isFinite(seconds) && seconds > 0 ? seconds : fallbackSeconds) * 1000;
 }

@@ -47,6 +47,8 @@ const WRITE_FAILURES: Record<string, string> = {
   EISDIR: "a folder is in the way",
   EEXIST: "a file is in the way",
   EIO: "an input/output error occurred",
+  // A file that appeared as a symbolic link between the check and the open: never written through.
+  ELOOP: "a symbolic link is in the way, and links are not written through",
 };
 
 /** Whether `error` is a file-system error that means "cannot write here". */

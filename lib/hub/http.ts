@@ -13,6 +13,8 @@ export interface HubConnection {
   token?: string;
   /** Time limit for one metadata request, in milliseconds. */
   timeoutMs: number;
+  /** How long a download may wait for its answer or its next bytes, in milliseconds. */
+  readTimeoutMs: number;
 }
 
 /**

@@ -12,7 +12,7 @@ import { checkAborted } from "../interrupt";
 import { downloadVerified, type DownloadProgress } from "./download";
 import { LOCK_STALE_MS, withFileLock } from "./lock";
 import { dropIfCorrupt, fileExists, linkSnapshotFile, readRef, repoCache, type RepoCache, writeRef } from "./cache";
-import { checkToken, endpointFromEnv, hubCacheDir, offlineFromEnv, timeoutFromEnv, tokenFromEnv } from "./env";
+import { checkToken, downloadTimeoutFromEnv, endpointFromEnv, hubCacheDir, offlineFromEnv, timeoutFromEnv, tokenFromEnv } from "./env";
 import { cacheWriteError, ModelFilesError } from "./errors";
 import * as http from "./http";
 import { isLocalPath, localModelFiles, MODEL_FILES, modelFilesIn, ONNX_FILES, type ModelFiles, type OnnxModelFiles } from "./model-folder";
@@ -109,7 +109,7 @@ export async function resolveModelFiles(nameOrDir: string, options: ResolveOptio
   }
   // The token is checked only when it is about to be sent.
   const found = token !== undefined ? { value: token, source: "the `token` option" } : tokenFromEnv();
-  const connection: http.HubConnection = { endpoint: endpoint.replace(/\/+$/, ""), token: found && checkToken(found), timeoutMs: timeoutFromEnv() };
+  const connection: http.HubConnection = { endpoint: endpoint.replace(/\/+$/, ""), token: found && checkToken(found), timeoutMs: timeoutFromEnv(), readTimeoutMs: downloadTimeoutFromEnv() };
 
   // Which commit is `revision` now, and which files does it have?
   let errorCode: string | null = null;

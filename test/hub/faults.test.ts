@@ -211,3 +211,52 @@ test("a redirect whose ETag could leave blobs/ is refused, and nothing is fetche
   assert.ok(!server.requests.some((r) => r.server === "cdn"), "the bytes were never fetched");
   assert.ok(!fs.existsSync(path.join(path.dirname(cache), "escaped")));
 });
+
+test("a link planted at a partial download is replaced, never written through", async () => {
+  for (const resumed of [false, true]) {
+    const { server, cache } = await setUp();
+    const victim = path.join(scratch, `victim-${resumed}.txt`);
+    // A victim shorter than the file makes a resume (append) look possible; a longer one, a fresh start (truncate).
+    const before = resumed ? "precious" : "precious ".repeat(1_000_000);
+    fs.writeFileSync(victim, before);
+    const blobs = path.join(repoDir(cache), "blobs");
+    fs.mkdirSync(blobs, { recursive: true });
+    fs.symlinkSync(victim, path.join(blobs, `${weightsSha()}.incomplete`));
+    const files = await resolveModelFiles("gpt2");
+    assert.equal(fs.readFileSync(victim, "utf8"), before, "the file the link pointed to is unchanged");
+    assert.equal(sha256(files.weights), weightsSha(), "the download is whole");
+    assert.ok(server.requests.some((r) => r.server === "cdn" && r.range === undefined), "fetched from the start, not resumed from the victim's size");
+  }
+});
+
+test("a stalled transfer is abandoned after HF_HUB_DOWNLOAD_TIMEOUT and resumed with a Range request", async () => {
+  const { server } = await setUp();
+  process.env.HF_HUB_DOWNLOAD_TIMEOUT = "0.5";
+  try {
+    server.stall = { file: "model.safetensors", afterBytes: 300_000, once: true };
+    const started = Date.now();
+    const files = await resolveModelFiles("gpt2");
+    assert.equal(sha256(files.weights), weightsSha());
+    assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+    assert.ok(server.requests.some((r) => r.server === "cdn" && r.range === "bytes=300000-"), "resumed from the bytes received");
+  } finally {
+    delete process.env.HF_HUB_DOWNLOAD_TIMEOUT;
+  }
+});
+
+test("a transfer that stalls every time ends with the file, the bytes received and what to do", async () => {
+  const { server } = await setUp();
+  process.env.HF_HUB_DOWNLOAD_TIMEOUT = "0.5";
+  try {
+    server.stall = { file: "model.safetensors", afterBytes: 200_000, once: false };
+    const started = Date.now();
+    await assert.rejects(resolveModelFiles("gpt2"), {
+      code: "network",
+      message: /Downloading `model\.safetensors` of openai-community\/gpt2 failed 5 times \(last: no data for 0\.5 s after 1000000 of \d+ bytes \(HF_HUB_DOWNLOAD_TIMEOUT=0\.5\)\)\. Run the same command again: it resumes from the 1000000 of \d+ bytes kept/,
+    });
+    // Each try resumes and gets 200,000 bytes more: 1,000,000 after five. Five waits of 0.5 s and pauses of 0.5 + 1 + 1.5 + 2 s between the tries.
+    assert.ok(Date.now() - started < 12_000, `took ${Date.now() - started} ms`);
+  } finally {
+    delete process.env.HF_HUB_DOWNLOAD_TIMEOUT;
+  }
+});

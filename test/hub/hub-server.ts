@@ -67,6 +67,8 @@ export interface HubServer {
   sendLinked: boolean;
   /** Old repo ids that answer with a relative 307 to the new one, as the Hub does for renamed repos. */
   renamed: Record<string, string>;
+  /** A CDN transfer of `file` that sends `afterBytes` bytes, then nothing, until the client gives up (`once`: the next transfer only). */
+  stall?: { file: string; afterBytes: number; once: boolean };
   /** Extra entries for every repo's listing (`siblings`), as a hostile mirror may send. */
   extraSiblings?: unknown[];
   /** An ETag (and X-Linked-Etag) for the LFS redirects in place of the file's own. */
@@ -200,8 +202,10 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     }
     const drop = server.dropOnce === file.path;
     if (drop) server.dropOnce = undefined;
+    const stall = server.stall?.file === file.path && req.method === "GET" ? server.stall : undefined;
+    if (stall?.once) server.stall = undefined;
     const headers = { ETag: `"${file.sha256}"`, ...(linked && server.sendLinked ? linkedHeaders(file) : {}) };
-    await sendBytes(req, res, bytes, headers, drop ? (sent) => (server.droppedAfter = sent) : undefined);
+    await sendBytes(req, res, bytes, headers, drop ? (sent) => (server.droppedAfter = sent) : undefined, stall?.afterBytes);
   }
 
   /** Sends `bytes` or the requested range; with `onDrop`, closes the socket halfway instead. */
@@ -211,6 +215,7 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     bytes: Buffer,
     headers: Record<string, string>,
     onDrop?: (sent: number) => void,
+    stallAfter?: number,
   ) {
     const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
     let start = 0;
@@ -231,11 +236,16 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
       ...(range ? { "Content-Range": `bytes ${start}-${end - 1}/${bytes.length}` } : {}),
     });
     if (req.method === "HEAD") return res.end();
-    const stopAt = onDrop ? start + Math.floor((end - start) / 2) : end;
+    const stopAt = onDrop ? start + Math.floor((end - start) / 2) : stallAfter !== undefined ? Math.min(end, start + stallAfter) : end;
     for (let at = start; at < stopAt; at += 1 << 16) {
       const chunk = bytes.subarray(at, Math.min(at + (1 << 16), stopAt));
       if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
       if (server.chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, server.chunkDelayMs));
+    }
+    if (stallAfter !== undefined) {
+      // Silent from here on, with the connection open, until the client hangs up.
+      await new Promise((resolve) => res.once("close", resolve));
+      return;
     }
     if (onDrop) {
       onDrop(stopAt - start);
