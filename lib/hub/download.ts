@@ -153,14 +153,14 @@ async function fetchInto(request: DownloadRequest, incomplete: string, onProgres
     timer = setTimeout(() => stall.abort(), connection.readTimeoutMs);
   };
   const stalled = () => new Interrupted(`no data for ${seconds} s after ${loaded} of ${size} bytes (HF_HUB_DOWNLOAD_TIMEOUT=${seconds})`);
-  watch();
   let response: Response;
   try {
+    // hubFetch gives up on a server that does not answer; the body is watched from here on.
     response = await hubFetch(connection, url, { headers, signal: stall.signal }, false);
   } catch (error) {
-    clearTimeout(timer);
-    throw stall.signal.aborted ? stalled() : error;
+    throw (error as Error)?.name === "TimeoutError" ? stalled() : error;
   }
+  watch();
   try {
     if (response.status >= 500) throw new Interrupted(`HTTP ${response.status}`);
     if (!response.ok) throw httpError(response, target, connection);

@@ -17,16 +17,56 @@ export interface HubConnection {
   readTimeoutMs: number;
 }
 
+/** The longest a request waits out the Hub's rate limiting (HTTP 429), all its waits together. */
+export const MAX_RATE_LIMIT_WAIT_MS = 60_000;
+
 /**
- * `fetch` that adds `Authorization` when `url` is on the endpoint's origin, and, with `timeout`,
- * gives up after the connection's time limit.
+ * `fetch` that adds `Authorization` when `url` is on the endpoint's origin, waits out HTTP 429 as
+ * `Retry-After` asks (at most MAX_RATE_LIMIT_WAIT_MS in all), and gives up on a silent server: with
+ * `timeout`, after the connection's time limit for the whole request (metadata); without, after
+ * `readTimeoutMs` with no answer (a download, whose body the caller watches). `init.signal` aborts it.
  */
-export function hubFetch(connection: HubConnection, url: string, init: RequestInit = {}, timeout = true): Promise<Response> {
+export async function hubFetch(connection: HubConnection, url: string, init: RequestInit = {}, timeout = true): Promise<Response> {
   const headers = new Headers(init.headers);
   if (connection.token && new URL(url).origin === new URL(connection.endpoint).origin) {
     headers.set("Authorization", `Bearer ${connection.token}`);
   }
-  return fetch(url, { ...init, headers, ...(timeout ? { signal: AbortSignal.timeout(connection.timeoutMs) } : {}) });
+  for (let waited = 0; ; ) {
+    const attempt = new AbortController();
+    const relay = () => attempt.abort(init.signal?.reason);
+    if (init.signal?.aborted) relay();
+    init.signal?.addEventListener("abort", relay, { once: true });
+    const silent = () => attempt.abort(new DOMException(`no answer within ${connection.readTimeoutMs / 1000} s`, "TimeoutError"));
+    const timer = timeout ? undefined : setTimeout(silent, connection.readTimeoutMs);
+    const signal = timeout ? AbortSignal.any([attempt.signal, AbortSignal.timeout(connection.timeoutMs)]) : attempt.signal;
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers, signal });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (response.status !== 429) return response;
+    const wait = retryAfterMs(response.headers.get("Retry-After"));
+    await response.body?.cancel();
+    if (waited + wait > MAX_RATE_LIMIT_WAIT_MS) {
+      throw new ModelFilesError(
+        "network",
+        `The Hub at ${shownUrl(connection.endpoint)} is rate-limiting requests (HTTP 429) and asked to wait ${Math.ceil(wait / 1000)} s more, ` +
+          `past the ${MAX_RATE_LIMIT_WAIT_MS / 1000} s gpt2-lab waits${waited > 0 ? ` (it already waited ${Math.round(waited / 1000)} s)` : ""}. ` +
+          "Run the command again later; with a token (HF_TOKEN) the Hub allows more requests.",
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    waited += wait;
+  }
+}
+
+/** `Retry-After` in milliseconds: seconds or an HTTP date; 1 s when absent or unreadable. */
+export function retryAfterMs(value: string | null): number {
+  if (value === null || value.trim() === "") return 1000;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? 1000 : Math.max(0, date - Date.now());
 }
 
 /** Whether `error` means the Hub could not be reached (no network, refused, timed out, 5xx). */

@@ -260,3 +260,33 @@ test("a transfer that stalls every time ends with the file, the bytes received a
     delete process.env.HF_HUB_DOWNLOAD_TIMEOUT;
   }
 });
+
+test("HTTP 429 is waited out as Retry-After asks, on the API, on HEAD and on the file, in seconds or as a date", async () => {
+  const cases: ["api" | "head" | "cdn", () => string][] = [
+    ["api", () => "1"],
+    ["head", () => "1"],
+    ["cdn", () => new Date(Date.now() + 2000).toUTCString()], // an HTTP date has whole seconds: 1–2 s from now
+  ];
+  for (const [where, retryAfter] of cases) {
+    const { server } = await setUp();
+    server.rateLimit = { where, remaining: 1, retryAfter: retryAfter() };
+    const started = Date.now();
+    const files = await resolveModelFiles("gpt2");
+    const took = Date.now() - started;
+    assert.equal(sha256(files.weights), weightsSha(), where);
+    assert.equal(server.rateLimit.remaining, 0, `${where}: the limited request was made`);
+    assert.ok(took >= 900 && took < 6000, `${where}: waited about as asked (${took} ms)`);
+  }
+});
+
+test("HTTP 429 asking for more than the bound ends at once, saying the Hub is rate-limiting and for how long", async () => {
+  const { server, cache } = await setUp();
+  server.rateLimit = { where: "cdn", remaining: 100, retryAfter: "3600" };
+  const started = Date.now();
+  await assert.rejects(resolveModelFiles("gpt2"), {
+    code: "network",
+    message: /is rate-limiting requests \(HTTP 429\) and asked to wait 3600 s more, past the 60 s gpt2-lab waits\. Run the command again later/,
+  });
+  assert.ok(Date.now() - started < 2000, "no wait at all");
+  assert.ok(!blobs(cache).some((name) => name.endsWith(".incomplete") && fs.statSync(path.join(repoDir(cache), "blobs", name)).size > 0));
+});

@@ -69,6 +69,8 @@ export interface HubServer {
   renamed: Record<string, string>;
   /** A CDN transfer of `file` that sends `afterBytes` bytes, then nothing, until the client gives up (`once`: the next transfer only). */
   stall?: { file: string; afterBytes: number; once: boolean };
+  /** The next `remaining` requests of one kind (the API, a HEAD on /resolve/, a CDN GET) answer 429 with this Retry-After. */
+  rateLimit?: { where: "api" | "head" | "cdn"; remaining: number; retryAfter: string };
   /** Extra entries for every repo's listing (`siblings`), as a hostile mirror may send. */
   extraSiblings?: unknown[];
   /** An ETag (and X-Linked-Etag) for the LFS redirects in place of the file's own. */
@@ -121,9 +123,20 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
     res.end(JSON.stringify({ error: message }));
   };
 
+  /** Answers 429 when the rate limit covers this request; returns whether it did. */
+  function rateLimited(where: "api" | "head" | "cdn", res: http.ServerResponse): boolean {
+    const limit = server.rateLimit;
+    if (!limit || limit.where !== where || limit.remaining <= 0) return false;
+    limit.remaining--;
+    res.writeHead(429, { "Retry-After": limit.retryAfter, "Content-Length": "0" });
+    res.end();
+    return true;
+  }
+
   function serveHub(req: http.IncomingMessage, res: http.ServerResponse) {
     log("hub", req);
     const url = new URL(req.url ?? "/", hubUrl);
+    if (rateLimited(url.pathname.startsWith("/api/") ? "api" : req.method === "HEAD" ? "head" : "cdn", res)) return;
     if (url.pathname.startsWith("/proxy/lfs/")) return void serveLfs(req, res, url.pathname.slice("/proxy".length), server.linkedOnLastHop);
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/(.+)$/.exec(url.pathname);
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
@@ -183,6 +196,7 @@ export async function startHubServer(repos: Record<string, string>): Promise<Hub
 
   async function serveCdn(req: http.IncomingMessage, res: http.ServerResponse) {
     log("cdn", req);
+    if (rateLimited("cdn", res)) return;
     if (server.cdnRedirect) {
       res.writeHead(302, { Location: server.cdnRedirect, "Content-Length": "0" });
       return res.end();
