@@ -1,5 +1,35 @@
 // Parsing flag values (numbers, one of a list), with errors that name the flag and the value.
+import * as fs from "node:fs";
 import { UsageError } from "./command";
+
+// onnxruntime reads the process's command line (/proc/self/cmdline) while it creates a session, and
+// what it runs over it recurses once per character: a command line of about 25 kB or more
+// overflows the stack and the process dies with SIGSEGV, before any JavaScript can catch it. So a
+// prompt that long is refused on the command line, and taken from a file or standard input instead.
+const MAX_PROMPT_FLAG_BYTES = 16_384;
+
+/**
+ * The prompt from `--prompt TEXT` or `--prompt-file PATH` (`-`: standard input), the file's text as
+ * it is; empty when neither is given.
+ */
+export function promptFlag(prompt: string | undefined, promptFile: string | undefined): string {
+  if (prompt !== undefined && promptFile !== undefined) throw new UsageError("give --prompt or --prompt-file, not both");
+  if (promptFile !== undefined) {
+    try {
+      return fs.readFileSync(promptFile === "-" ? 0 : promptFile, "utf8");
+    } catch (error) {
+      throw new UsageError(`--prompt-file: cannot read ${promptFile === "-" ? "standard input" : promptFile} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+  const bytes = Buffer.byteLength(prompt ?? "");
+  if (bytes > MAX_PROMPT_FLAG_BYTES) {
+    throw new UsageError(
+      `--prompt is ${bytes} bytes, over the ${MAX_PROMPT_FLAG_BYTES} this command takes: onnxruntime crashes on a command line of about 25 kB. ` +
+        "Put the prompt in a file and pass --prompt-file PATH, or pipe it in with --prompt-file -",
+    );
+  }
+  return prompt ?? "";
+}
 
 /** An integer flag (any sign), or `fallback` when absent. */
 export function integerFlag(name: string, value: string | undefined, fallback: number): number {

@@ -1,6 +1,7 @@
 // `gpt2-lab generate`: text from a prompt, printed like the course's helper (a line of dashes
 // before each sample) or as JSON with the prompt ids, the new ids and, on request, the per-step
 // trace. Library options map one to one onto flags (`topK` is `--top-k`).
+import { once } from "node:events";
 import { parseArgs } from "node:util";
 import { DEVICES } from "../lib/model/device";
 import { generate, type GenerateResult } from "../lib/generate/generate";
@@ -10,13 +11,13 @@ import { loadModelOrDefault } from "../lib/model/load";
 import { WEIGHT_DTYPES } from "../lib/onnx/gpt2-graph";
 import { terminalProgress } from "./progress";
 import { type Command, UsageError } from "./command";
-import { integerFlag, numberFlag, oneOfFlag } from "./flags";
+import { integerFlag, numberFlag, oneOfFlag, promptFlag } from "./flags";
 
 export const generateCommand: Command = {
   name: "generate",
   summary: "Generate text from a prompt (greedy, or sampled with temperature, top-k, top-p)",
   usage: [
-    "Usage: gpt2-lab generate [--model <id|dir>] [--prompt <text>] [options]",
+    "Usage: gpt2-lab generate [--model <id|dir>] [--prompt <text> | --prompt-file <path>] [options]",
     "",
     "Options:",
     "  --model <id|dir>        Hub id (gpt2, gpt2-xl, org/name), model folder, or `shakespeare` (built in);",
@@ -25,6 +26,7 @@ export const generateCommand: Command = {
     "  --dtype fp32|int8|fp16  how the converted weights are stored: int8 is faster on the CPU but moves",
     "                          the logits a little; fp16 is for GPUs (default fp32)",
     "  --prompt <text>         the prompt; empty means <|endoftext|> (default: empty)",
+    "  --prompt-file <path>    the prompt from a file, as it is (- reads standard input); for long prompts",
     "  --max-new-tokens N      tokens to add (default 20)",
     "  --num-samples N         samples per prompt, run as one batch (default 1)",
     "  --do-sample             sample from the distribution (default: greedy, the most likely token)",
@@ -46,7 +48,8 @@ export const generateCommand: Command = {
         model: { type: "string" },
         onnx: { type: "boolean", default: false },
         dtype: { type: "string", default: "fp32" },
-        prompt: { type: "string", default: "" },
+        prompt: { type: "string" },
+        "prompt-file": { type: "string" },
         "max-new-tokens": { type: "string" },
         "num-samples": { type: "string" },
         "do-sample": { type: "boolean", default: false },
@@ -62,6 +65,7 @@ export const generateCommand: Command = {
       },
     });
     const device = oneOfFlag("--device", values.device, DEVICES);
+    const prompt = promptFlag(values.prompt, values["prompt-file"]);
     const trace = (values.trace ?? "none") as TraceLevel;
     if (!["none", "top", "full"].includes(trace)) throw new UsageError(`--trace must be none, top or full, got \`${trace}\``);
     const numSamples = integerFlag("--num-samples", values["num-samples"], 1);
@@ -90,10 +94,10 @@ export const generateCommand: Command = {
     });
     if (note) process.stderr.write(note + "\n");
     try {
-      if (values.stream && !values.json) process.stdout.write(values.prompt);
-      const result = await asFlags(() => generate(model, values.prompt, options));
+      if (values.stream && !values.json) process.stdout.write(prompt);
+      const result = await asFlags(() => generate(model, prompt, options));
       if (values.json) {
-        process.stdout.write(JSON.stringify(toJson(result)) + "\n");
+        await writeJson(result);
       } else if (values.stream) {
         process.stdout.write("\n");
       } else {
@@ -136,14 +140,31 @@ async function asFlags<T>(task: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** The JSON shape: promptIds of the (single) prompt, new-token ids and text per sample, steps[step][sample]. */
-function toJson(result: GenerateResult) {
-  const steps = Math.max(...result.samples.map((s) => s.steps.length));
-  return {
-    promptIds: result.promptIds[0],
-    samples: result.samples.map(({ ids, text }) => ({ ids, text })),
-    ...(steps > 0 ? { steps: Array.from({ length: steps }, (_, t) => result.samples.map((s) => (s.steps[t] ? stepJson(s.steps[t]) : null))) } : {}),
+/**
+ * Writes the JSON shape (promptIds of the (single) prompt, new-token ids and text per sample,
+ * steps[step][sample]) one step of one sample at a time, waiting for stdout to drain: a full trace
+ * of many samples is more than one JavaScript string can hold (about 512 MB), and more than is worth
+ * holding in memory at once.
+ */
+async function writeJson(result: GenerateResult): Promise<void> {
+  const write = async (text: string) => {
+    if (!process.stdout.write(text)) await once(process.stdout, "drain");
   };
+  const steps = Math.max(...result.samples.map((s) => s.steps.length));
+  const samples = result.samples.map(({ ids, text }) => ({ ids, text }));
+  await write(`{"promptIds":${JSON.stringify(result.promptIds[0])},"samples":${JSON.stringify(samples)}`);
+  if (steps > 0) {
+    await write(`,"steps":[`);
+    for (let t = 0; t < steps; t++) {
+      await write(t === 0 ? "[" : ",[");
+      for (const [i, sample] of result.samples.entries()) {
+        await write((i === 0 ? "" : ",") + JSON.stringify(sample.steps[t] ? stepJson(sample.steps[t]) : null));
+      }
+      await write("]");
+    }
+    await write("]");
+  }
+  await write("}\n");
 }
 
 function stepJson(s: StepTrace) {

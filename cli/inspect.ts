@@ -8,14 +8,14 @@ import { DEVICES } from "../lib/model/device";
 import { loadModelOrDefault } from "../lib/model/load";
 import { tokenLabel } from "../lib/plots/figure";
 import { type Command, UsageError } from "./command";
-import { integerFlag, oneOfFlag } from "./flags";
+import { integerFlag, oneOfFlag, promptFlag } from "./flags";
 import { terminalProgress } from "./progress";
 
 export const inspectCommand: Command = {
   name: "inspect",
   summary: "Look inside the model on a prompt: attention per head and the logit lens",
   usage: [
-    "Usage: gpt2-lab inspect [--model <id|dir>] --prompt <text> [options]",
+    "Usage: gpt2-lab inspect [--model <id|dir>] (--prompt <text> | --prompt-file <path>) [options]",
     "",
     "Prints the logit lens: for each layer (0 = the embeddings) the likeliest next token at every",
     "position, read through the final layer norm and the output head. With --json, one object:",
@@ -25,6 +25,7 @@ export const inspectCommand: Command = {
     "Options:",
     "  --model <id|dir>   Hub id, model folder, or `shakespeare` (default gpt2, else the built-in model)",
     "  --prompt <text>    the prompt (empty means <|endoftext|>)",
+    "  --prompt-file <path>the prompt from a file, as it is (- reads standard input); for long prompts",
     "  --top N            tokens listed per layer and position, 1 to 50257 (default 5)",
     "  --target <token>   follow this token's probability and rank (default: the next prompt token)",
     `  --device <device>  ${DEVICES.join(" | ")} (default auto)`,
@@ -35,7 +36,8 @@ export const inspectCommand: Command = {
       args: argv,
       options: {
         model: { type: "string" },
-        prompt: { type: "string", default: "" },
+        prompt: { type: "string" },
+        "prompt-file": { type: "string" },
         top: { type: "string" },
         target: { type: "string" },
         device: { type: "string", default: "auto" },
@@ -43,12 +45,13 @@ export const inspectCommand: Command = {
       },
     });
     const device = oneOfFlag("--device", values.device, DEVICES);
+    const prompt = promptFlag(values.prompt, values["prompt-file"]);
     const top = integerFlag("--top", values.top, 5);
     if (top < 1 || top > GPT2_VOCAB_SIZE) throw new UsageError(`--top must be an integer in [1, ${GPT2_VOCAB_SIZE}], got \`${top}\``);
     const { model, note } = await loadModelOrDefault(values.model, { device, onProgress: terminalProgress() });
     if (note) process.stderr.write(note + "\n");
     try {
-      const inspection = await model.inspect(values.prompt, { top, target: values.target });
+      const inspection = await model.inspect(prompt, { top, target: values.target });
       process.stdout.write(values.json ? JSON.stringify(toJson(inspection)) + "\n" : lensTable(inspection) + "\n");
     } finally {
       await model.dispose();

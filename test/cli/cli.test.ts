@@ -23,7 +23,7 @@ before(() => makeModel({ shape: "tiny", seed: 6, out: tiny }));
 /** Runs the CLI and returns its exit code and output. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, maxBuffer: 64 * 1024 * 1024 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const { code, stdout, stderr } = error as { code: number; stdout: string; stderr: string };
@@ -60,6 +60,65 @@ test("`generate … | head -1` ends quietly when the reader stops early", async 
   const { stdout, stderr } = await run("bash", ["-c", command], { env });
   assert.equal(stdout.trim(), "exit 0");
   assert.equal(stderr, "");
+});
+
+test("long prompts come from a file or standard input; a long --prompt is refused before onnxruntime starts", async () => {
+  const long = "hello world ".repeat(3000); // 36 kB: onnxruntime would overflow its stack reading the command line
+  const refused = await cli("generate", "--model", tiny, "--prompt", long, "--max-new-tokens", "1");
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--prompt is 36000 bytes, over the 16384 this command takes: onnxruntime crashes on a command line of about 25 kB\. Put the prompt in a file and pass --prompt-file PATH, or pipe it in with --prompt-file -/);
+  const file = path.join(tmp, "long-prompt.txt");
+  fs.writeFileSync(file, long);
+  // From a file, the prompt reaches the model, which says it is past its 128-token context.
+  const fromFile = await cli("generate", "--model", tiny, "--prompt-file", file, "--max-new-tokens", "1");
+  assert.equal(fromFile.code, 2, fromFile.stderr);
+  assert.match(fromFile.stderr, /The prompt is 6001 tokens and --max-new-tokens is 1, 6002 in all, but this model's context is 128 tokens/);
+  for (const command of ["generate", "inspect"]) {
+    const inspected = await cli(command, "--model", tiny, "--prompt-file", file);
+    assert.ok(inspected.code !== 0 && !inspected.stderr.includes("Segmentation"), `${command}: ${inspected.code}`);
+  }
+  // A short prompt gives the same from --prompt, from a file and from standard input.
+  fs.writeFileSync(file, "Hello there");
+  const flags = ["--model", tiny, "--max-new-tokens", "3", "--json"];
+  const direct = await cli("generate", "--prompt", "Hello there", ...flags);
+  assert.equal((await cli("generate", "--prompt-file", file, ...flags)).stdout, direct.stdout);
+  const piped = await run("bash", ["-c", `printf 'Hello there' | "${process.execPath}" "${BIN}" generate --prompt-file - ${flags.map((f) => `"${f}"`).join(" ")}`], { env });
+  assert.equal(piped.stdout, direct.stdout);
+  assert.equal(JSON.parse(direct.stdout).promptIds.length, 2);
+  const both = await cli("generate", "--prompt", "a", "--prompt-file", file);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /give --prompt or --prompt-file, not both/);
+  const missing = await cli("inspect", "--prompt-file", path.join(tmp, "nope.txt"));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--prompt-file: cannot read .*nope\.txt \(ENOENT\)/);
+});
+
+test("a full trace larger than one JavaScript string (about 512 MB) is written whole, as valid JSON", async () => {
+  const file = path.join(tmp, "full-trace.json");
+  const command = `"${process.execPath}" "${BIN}" generate --model "${tiny}" --prompt Hi --json --trace full --num-samples 12 --max-new-tokens 50 --do-sample > "${file}"; echo "exit $?"`;
+  try {
+    const { stdout, stderr } = await run("bash", ["-c", command], { env });
+    assert.equal(stdout.trim(), "exit 0", stderr);
+    const size = fs.statSync(file).size;
+    assert.ok(size > 2 ** 29, `${size} bytes: more than V8's longest string, so it was never one string`);
+    const handle = fs.openSync(file, "r");
+    const head = Buffer.alloc(40);
+    const tail = Buffer.alloc(40);
+    fs.readSync(handle, head, 0, 40, 0);
+    fs.readSync(handle, tail, 0, 40, size - 40);
+    fs.closeSync(handle);
+    assert.match(head.toString(), /^\{"promptIds":\[17250\],"samples":\[\{"ids":\[/);
+    assert.match(tail.toString(), /\]\}\]\]\}\n$/);
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+  // A small one parses, with steps[step][sample].
+  const small = await cli("generate", "--model", tiny, "--prompt", "Hi", "--json", "--trace", "full", "--num-samples", "2", "--max-new-tokens", "3", "--do-sample");
+  const json = JSON.parse(small.stdout);
+  assert.equal(json.steps.length, 3);
+  assert.equal(json.steps[2].length, 2);
+  assert.equal(json.steps[2][1].logits.length, 50257);
+  assert.equal(json.steps[2][1].token, json.samples[1].ids[2]);
 });
 
 test("output to a full disk (`> /dev/full`) ends with one line and exit 1", async () => {
