@@ -2,6 +2,8 @@
 // an interrupted transfer continues from there with an HTTP Range request (within this call, up to
 // `attempts` tries, and in any later call), and only a file with the announced size and sha256 is
 // renamed to `dest`. A corrupt download is deleted, never kept under a name that looks complete.
+// A server silent for HF_HUB_DOWNLOAD_TIMEOUT counts as a broken transfer; a link planted at the
+// partial file is replaced, never written through; a redirect off http(s) ends it at once.
 // Follows huggingface_hub's http_get; hashing reads the finished file back rather than the stream.
 import * as fs from "node:fs";
 import * as path from "node:path";

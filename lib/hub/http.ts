@@ -1,11 +1,12 @@
-// Talking HTTP to the Hugging Face Hub (or a mirror at HF_ENDPOINT): a fetch with the token and a timeout, a file's
-// metadata from a HEAD on `/{repo}/resolve/{revision}/{path}` (as huggingface_hub's
-// get_hf_file_metadata does), and the Hub's error answers turned into messages that say what to do.
-// The token is only ever sent to the endpoint's own origin, never to the CDN a download redirects to.
+// Talking HTTP to the Hugging Face Hub (or a mirror at HF_ENDPOINT): a fetch with the token, a
+// timeout and HTTP 429 waited out, a file's metadata from a HEAD on `/{repo}/resolve/{revision}/{path}`
+// (as huggingface_hub's get_hf_file_metadata does), and the Hub's error answers turned into messages
+// that say what to do. The token is only ever sent to the endpoint's own origin, never to the CDN a
+// download redirects to; only http(s) redirects are followed.
 import { HubApiError } from "@huggingface/hub";
 import { ModelFilesError } from "./errors";
 
-/** How to reach the Hub: where, with which token, and how long to wait for metadata. */
+/** How to reach the Hub: where, with which token, and how long to wait for an answer. */
 export interface HubConnection {
   /** Base URL without a trailing slash, e.g. `https://huggingface.co`. */
   endpoint: string;
