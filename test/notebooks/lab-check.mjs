@@ -14,7 +14,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, fluidFigureInView, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
 import { checkInterrupt } from "./lab-interrupt.mjs";
 import { checkFiguresByCell, countPlotlyCopies, labCellProblems, runCells, save, settled } from "./lab-page.mjs";
 
@@ -92,13 +92,9 @@ async function openNotebook(browser, frontEnd, port, token, name) {
 
 /** Closes JupyterLab's left side panel: a figure without a fixed width must widen with the notebook. */
 async function checkSidePanel(page, where) {
-  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
-  if (!(await figure.evaluate((el) => el !== null))) return [];
-  // In view: JupyterLab lays out no cell out of view (`content-visibility: auto`), so nothing resizes there.
-  const before = await figure.evaluate((el) => {
-    el.scrollIntoView({ block: "center" });
-    return el._fullLayout.width;
-  });
+  const figure = await fluidFigureInView(page);
+  if (!figure) return [];
+  const before = await figure.evaluate((el) => el._fullLayout.width);
   await page.evaluate(() => window.jupyterapp.commands.execute("application:toggle-left-area"));
   const followed = await page
     .waitForFunction(([el, width]) => el._fullLayout.width > width + 100, [figure, before], { timeout: 5000 })

@@ -126,15 +126,24 @@ export async function checkSlider(page, where) {
 }
 
 /**
+ * The first drawn figure without a fixed width, scrolled into view (a page may skip the layout of
+ * what is out of view, `content-visibility: auto`, and nothing resizes there); null if none.
+ */
+export async function fluidFigureInView(page) {
+  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
+  if (!(await figure.evaluate((el) => el !== null))) return null;
+  await figure.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  return figure;
+}
+
+/**
  * Narrows the box around a figure without a fixed width, as a side panel opening does (the window
  * keeps its size), and checks that the figure follows it.
  */
 export async function checkResize(page, where) {
-  const figure = await page.evaluateHandle(() => [...document.querySelectorAll(".gpt2-lab-figure")].find((el) => el._fullLayout && !el.layout.width) ?? null);
-  if (!(await figure.evaluate((el) => el !== null))) return [];
+  const figure = await fluidFigureInView(page);
+  if (!figure) return [];
   const before = await figure.evaluate((el) => {
-    // In view: a page may skip the layout of what is out of view (`content-visibility: auto`).
-    el.scrollIntoView({ block: "center" });
     el.parentElement.style.maxWidth = "600px";
     return el._fullLayout.width;
   });
