@@ -5,7 +5,8 @@
 import { GPT2_VOCAB_SIZE } from "../lib/config";
 import { sampleToken, softmax } from "../lib/sampling/distribution";
 import { createRandom } from "../lib/random";
-import { applyTopK, applyTopP, processLogits } from "../lib/sampling/warpers";
+import { processLogits } from "../lib/sampling/pipeline";
+import { applyTopK, applyTopP } from "../lib/sampling/warpers";
 
 const random = createRandom(0);
 // Normal logits with scale 3 are flatter than GPT-2's usual output: a hard case for top-p.

@@ -33,13 +33,25 @@ export const generateCommand: Command = {
     "  --temperature T         > 0; divides the logits before sampling (default 1)",
     "  --top-k K               keep the K likeliest tokens; 0 keeps all (default 50)",
     "  --top-p P               keep the likeliest tokens up to probability P, in (0, 1] (default 1)",
+    "  --min-p P               drop tokens below P × the likeliest one's probability, in [0, 1] (default 0: off)",
+    "  --typical-p P           keep the tokens whose surprise is nearest the entropy, up to probability P (default 1: off)",
+    "  --epsilon-cutoff E      drop tokens with probability below E, in [0, 1) (default 0: off)",
+    "  --eta-cutoff E          drop tokens below min(E, sqrt(E) · e^-entropy), in [0, 1) (default 0: off)",
     "  --seed N                seed for sampling, 0 to 4294967295; each gives its own samples (default 0)",
-    "  --stop-at-eos           stop a sample at <|endoftext|>",
+    "  --repetition-penalty R  > 0; makes tokens already in the text less likely when above 1 (default 1: off)",
+    "  --no-repeat-ngram-size N  no run of N tokens may occur twice (default 0: off)",
+    "  --min-new-tokens N      no <|endoftext|> before N new tokens (default 0)",
+    "  --num-beams N           beam search with N hypotheses (greedy only; default 1: no beams)",
+    "  --length-penalty L      beam search: a finished text scores sum of log-probs / length^L (default 1)",
+    "  --early-stopping true|false|never   beam search: when to stop (default false)",
+    "  --num-return-sequences N  beam search: how many of the best texts to print, at most --num-beams (default 1)",
+    "  --stop-at-eos           stop a sample at <|endoftext|> (always on with --num-beams above 1)",
     `  --device <device>       ${DEVICES.join(" | ")} (default auto)`,
     "  --trace none|top|full   record each step: top = chosen token, its probability, rank and the",
     "                          10 likeliest; full = also logits and probs over the whole vocabulary",
     "  --stream                print text as it is generated (one sample only)",
-    "  --json                  print {promptIds, samples: [{ids, text}], steps} instead of text",
+    "  --json                  print {promptIds, samples: [{ids, text, score?}], steps} instead of text;",
+    "                          score (beam search) is Hugging Face's sequences_scores",
   ].join("\n"),
   async run(argv) {
     const { values } = parseArgs({
@@ -57,6 +69,17 @@ export const generateCommand: Command = {
         "top-k": { type: "string" },
         "top-p": { type: "string" },
         seed: { type: "string" },
+        "min-p": { type: "string" },
+        "typical-p": { type: "string" },
+        "epsilon-cutoff": { type: "string" },
+        "eta-cutoff": { type: "string" },
+        "repetition-penalty": { type: "string" },
+        "no-repeat-ngram-size": { type: "string" },
+        "min-new-tokens": { type: "string" },
+        "num-beams": { type: "string" },
+        "length-penalty": { type: "string" },
+        "early-stopping": { type: "string" },
+        "num-return-sequences": { type: "string" },
         "stop-at-eos": { type: "boolean", default: false },
         device: { type: "string", default: "auto" },
         trace: { type: "string" },
@@ -78,7 +101,18 @@ export const generateCommand: Command = {
       topK: values["top-k"] === undefined ? undefined : numberFlag("--top-k", values["top-k"], 50),
       topP: values["top-p"] === undefined ? undefined : numberFlag("--top-p", values["top-p"], 1),
       seed: values.seed === undefined ? undefined : integerFlag("--seed", values.seed, 0),
-      stopAtEos: values["stop-at-eos"],
+      minP: optionalNumber("--min-p", values["min-p"]),
+      typicalP: optionalNumber("--typical-p", values["typical-p"]),
+      epsilonCutoff: optionalNumber("--epsilon-cutoff", values["epsilon-cutoff"]),
+      etaCutoff: optionalNumber("--eta-cutoff", values["eta-cutoff"]),
+      repetitionPenalty: optionalNumber("--repetition-penalty", values["repetition-penalty"]),
+      noRepeatNgramSize: values["no-repeat-ngram-size"] === undefined ? undefined : integerFlag("--no-repeat-ngram-size", values["no-repeat-ngram-size"], 0),
+      minNewTokens: values["min-new-tokens"] === undefined ? undefined : integerFlag("--min-new-tokens", values["min-new-tokens"], 0),
+      numBeams: values["num-beams"] === undefined ? undefined : integerFlag("--num-beams", values["num-beams"], 1),
+      lengthPenalty: optionalNumber("--length-penalty", values["length-penalty"]),
+      earlyStopping: values["early-stopping"] === undefined ? undefined : earlyStoppingFlag(values["early-stopping"]),
+      numReturnSequences: values["num-return-sequences"] === undefined ? undefined : integerFlag("--num-return-sequences", values["num-return-sequences"], 1),
+      stopAtEos: values["stop-at-eos"] || undefined,
       trace,
       onToken: values.stream && !values.json ? (event) => process.stdout.write(event.text) : undefined,
     };
@@ -104,7 +138,9 @@ export const generateCommand: Command = {
         for (const sample of result.samples) process.stdout.write(`${"-".repeat(80)}\n${sample.fullText}\n`);
       }
       if (result.ignored.length > 0) {
-        process.stderr.write(`Note: greedy decoding ignores ${result.ignored.join(", ")}; add --do-sample to sample.\n`);
+        const beamsOnly = result.ignored.every((o) => o === "lengthPenalty" || o === "earlyStopping");
+        const hint = beamsOnly ? "; they act only with --num-beams above 1" : "; sampling options act only with --do-sample";
+        process.stderr.write(`Note: this decoding ignores ${result.ignored.map((o) => FLAGS[o] ?? o).join(", ")}${hint}.\n`);
       }
     } finally {
       await model.dispose();
@@ -121,7 +157,29 @@ const FLAGS: Record<string, string> = {
   topP: "--top-p",
   seed: "--seed",
   trace: "--trace",
+  minP: "--min-p",
+  typicalP: "--typical-p",
+  epsilonCutoff: "--epsilon-cutoff",
+  etaCutoff: "--eta-cutoff",
+  repetitionPenalty: "--repetition-penalty",
+  noRepeatNgramSize: "--no-repeat-ngram-size",
+  minNewTokens: "--min-new-tokens",
+  numBeams: "--num-beams",
+  lengthPenalty: "--length-penalty",
+  earlyStopping: "--early-stopping",
+  numReturnSequences: "--num-return-sequences",
+  doSample: "--do-sample",
 };
+
+function optionalNumber(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : numberFlag(name, value, NaN);
+}
+
+function earlyStoppingFlag(value: string): boolean | "never" {
+  if (value === "true" || value === "false") return value === "true";
+  if (value === "never") return value;
+  throw new UsageError(`--early-stopping must be true, false or never, got \`${value}\``);
+}
 
 /**
  * Runs `task`; an error about one of `generate`'s options becomes a usage error that names the
@@ -134,7 +192,7 @@ async function asFlags<T>(task: () => T | Promise<T>): Promise<T> {
     const message = (error as Error).message;
     const option = /`(\w+)`/.exec(message)?.[1];
     if ((error instanceof RangeError || error instanceof TypeError) && option && FLAGS[option]) {
-      throw new UsageError(message.replace(new RegExp(`\`${option}\``, "g"), FLAGS[option]));
+      throw new UsageError(message.replace(/`(\w+)`/g, (quoted, name: string) => FLAGS[name] ?? quoted));
     }
     throw error;
   }
@@ -151,7 +209,7 @@ async function writeJson(result: GenerateResult): Promise<void> {
     if (!process.stdout.write(text)) await once(process.stdout, "drain");
   };
   const steps = Math.max(...result.samples.map((s) => s.steps.length));
-  const samples = result.samples.map(({ ids, text }) => ({ ids, text }));
+  const samples = result.samples.map(({ ids, text, score }) => ({ ids, text, ...(score === undefined ? {} : { score }) }));
   await write(`{"promptIds":${JSON.stringify(result.promptIds[0])},"samples":${JSON.stringify(samples)}`);
   if (steps > 0) {
     await write(`,"steps":[`);

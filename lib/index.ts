@@ -17,6 +17,7 @@ export type { Tokenizer, Encoding, BatchEncoding, Explanation, ExplainedChunk } 
 export { generate } from "./generate/generate";
 export type { GenerateResult, Sample } from "./generate/generate";
 export type { GenerateOptions, TraceLevel, TokenEvent } from "./generate/options";
+export type { BeamTree, BeamStep, BeamNode } from "./generate/beam-search";
 export type { Prompt } from "./generate/prompt";
 export type { StepTrace } from "./sampling/choose";
 
@@ -25,8 +26,9 @@ export type { Inspection, InspectOptions, LensEntry, LensToken } from "./inspect
 
 // One step's distribution, stage by stage.
 export { softmax, logSoftmax, argmax, entropy, topN, rankOf, sampleToken, type TokenProb } from "./sampling/distribution";
-export { applyTemperature, applyTopK, applyTopP, processLogits } from "./sampling/warpers";
-export type { SamplingOptions, SamplingStages } from "./sampling/warpers";
+export { applyTemperature, applyTopK, applyTopP } from "./sampling/warpers";
+export { processLogits, whyRemoved } from "./sampling/pipeline";
+export type { SamplingOptions, SamplingStages, Removal, StageName } from "./sampling/pipeline";
 export { createRandom, type Random } from "./random";
 
 // Model files: GPT-2's shapes, random models, the Hub cache.
@@ -49,6 +51,7 @@ export { attentionMaskFigure, attentionFigure, lookedAtFigure } from "./plots/at
 export type { AttentionMaskOptions, AttentionData, AttentionFigureOptions, LookedAtOptions } from "./plots/attention";
 export { logitLensFigure, type LensData, type LogitLensOptions } from "./plots/lens";
 export { architectureFigure } from "./plots/architecture";
+export { beamTreeFigure } from "./plots/beam-tree";
 export type { PlotlyFigure, TokenTextFn } from "./plots/figure";
 
 // Showing them in a tslab notebook.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The project's own Jupyter: a virtual environment in .venv (ignored by git) with the exact packages of
-# requirements/jupyter.txt (JupyterLab 4, Notebook 7, nbclient, nbconvert), installed with their hashes
-# checked. Made on first use and again when the lock file changes; `rm -rf .venv` removes it all.
-# To be sourced: defines gpt2_lab_venv_python, which prints the environment's python (or fails, saying why).
+# The project's Python environments, each a virtual environment (ignored by git) with the exact
+# packages of a lock file, made on first use and again when the lock file changes:
+#   .venv            requirements/jupyter.txt: JupyterLab 4, Notebook 7, nbclient, nbconvert (hashes checked)
+#   .venv-reference  requirements/reference.txt: transformers and PyTorch's CPU build, for the parity tests
+# To be sourced: defines gpt2_lab_venv_python and gpt2_lab_reference_python, which print the
+# environment's python (or fail, saying why). `rm -rf .venv .venv-reference` removes them.
 
 GPT2_LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 GPT2_LAB_VENV="$GPT2_LAB_ROOT/.venv"
@@ -32,11 +34,13 @@ Then run `npm start` again. A Python that has Jupyter already can be named with 
 MSG
 }
 
-gpt2_lab_venv_python() {
-  local stamp="$GPT2_LAB_VENV/gpt2-lab-lock.sha256" want base
-  want="$(sha256sum "$GPT2_LAB_LOCK" 2>/dev/null | cut -d' ' -f1 || shasum -a 256 "$GPT2_LAB_LOCK" | cut -d' ' -f1)"
-  if [ -x "$GPT2_LAB_VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
-    echo "$GPT2_LAB_VENV/bin/python"
+# gpt2_lab_make_venv DIR LOCK WHAT [PIP OPTION...]: the python of DIR, installing LOCK first when needed.
+gpt2_lab_make_venv() {
+  local venv="$1" lock="$2" what="$3" stamp="$1/gpt2-lab-lock.sha256" want base
+  shift 3
+  want="$(sha256sum "$lock" 2>/dev/null | cut -d' ' -f1 || shasum -a 256 "$lock" | cut -d' ' -f1)"
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+    echo "$venv/bin/python"
     return 0
   fi
   if ! base="$(gpt2_lab_base_python)"; then
@@ -44,17 +48,27 @@ gpt2_lab_venv_python() {
     return 1
   fi
   local started=$SECONDS
-  echo "Installing Jupyter into $GPT2_LAB_VENV (JupyterLab 4 and Notebook 7 from requirements/jupyter.txt, about 260 MB;" >&2
-  echo "  the first time takes a minute or two, later starts reuse it; rm -rf .venv removes it)..." >&2
-  if [ ! -x "$GPT2_LAB_VENV/bin/python" ]; then
-    "$base" -m venv "$GPT2_LAB_VENV" || { echo "Could not create $GPT2_LAB_VENV with $base (Debian/Ubuntu: sudo apt-get install python3-venv)." >&2; return 1; }
+  echo "Installing $what into $venv from ${lock#"$GPT2_LAB_ROOT"/}; the first time takes a minute or two," >&2
+  echo "  later runs reuse it (rm -rf ${venv#"$GPT2_LAB_ROOT"/} removes it)..." >&2
+  if [ ! -x "$venv/bin/python" ]; then
+    "$base" -m venv "$venv" || { echo "Could not create $venv with $base (Debian/Ubuntu: sudo apt-get install python3-venv)." >&2; return 1; }
   fi
   rm -f "$stamp"
-  if ! "$GPT2_LAB_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r "$GPT2_LAB_LOCK" >&2; then
-    echo "Installing Jupyter from requirements/jupyter.txt failed (see above); PyPI must be reachable for the first start." >&2
+  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" -r "$lock" >&2; then
+    echo "Installing $what from ${lock#"$GPT2_LAB_ROOT"/} failed (see above); PyPI must be reachable the first time." >&2
     return 1
   fi
   echo "$want" >"$stamp"
-  echo "Jupyter installed in $((SECONDS - started)) s." >&2
-  echo "$GPT2_LAB_VENV/bin/python"
+  echo "$what installed in $((SECONDS - started)) s." >&2
+  echo "$venv/bin/python"
+}
+
+# Jupyter (about 260 MB).
+gpt2_lab_venv_python() {
+  gpt2_lab_make_venv "$GPT2_LAB_VENV" "$GPT2_LAB_LOCK" "Jupyter (JupyterLab 4, Notebook 7, about 260 MB)" --require-hashes
+}
+
+# transformers 4.46 and PyTorch 2.13 (CPU build, about 700 MB): the reference of the parity tests.
+gpt2_lab_reference_python() {
+  gpt2_lab_make_venv "$GPT2_LAB_ROOT/.venv-reference" "$GPT2_LAB_ROOT/requirements/reference.txt" "transformers and PyTorch (CPU)"
 }

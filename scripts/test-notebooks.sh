@@ -40,6 +40,7 @@ export GPT2_LAB_MODEL
 
 status=0
 "$GPT2_LAB_PYTHON" test/notebooks/run-notebooks.py "${notebooks[@]}" || status=1
+"$GPT2_LAB_PYTHON" test/notebooks/wrong-answers.py || status=1
 if [ "$browser" = 1 ]; then
   # A random model at GPT-2's own shape, made once: converting and inspecting it takes long enough to interrupt.
   big_model="$ROOT/build/gpt2-random"

@@ -3,15 +3,18 @@
 // the model copies its cache to the samples); each step feeds only the newest token (the key/value cache
 // holds the rest), turns the last logits into a distribution (temperature → top-k → top-p →
 // softmax, or argmax when greedy), draws a token per row, and can record what it saw.
-// Left out: beam search, repetition penalties, stop strings.
+// The processors (repetition penalty, n-grams, min new tokens) read each row's own text so far.
+// With `numBeams` > 1 the search is beam-search.ts instead. Left out: stop strings.
 import { END_OF_TEXT_ID } from "../config";
 import type { DecodeState, Model } from "../model/model";
 import { positionsFromMask } from "../model/model";
 import { checkAborted, interruptible } from "../interrupt";
 import { createRandom, type Random } from "../random";
 import { chooseToken, type StepTrace } from "../sampling/choose";
+import { processorsActive } from "../sampling/processors";
 import { TextStream } from "../tokenizer/text-stream";
 import { leftPad } from "../tokenizer/tokenizer";
+import { beamSearch, type BeamTree } from "./beam-search";
 import { checkBatchFits } from "./limits";
 import { type GenerateOptions, validateGenerateOptions } from "./options";
 import { type Prompt, promptIds } from "./prompt";
@@ -32,7 +35,9 @@ export interface Sample {
    * greedy decoding draws nothing).
    */
   seed: number;
-  /** What happened at each of its steps (`steps[t]` chose `ids[t]`); empty when `trace` is `none`. */
+  /** Beam search: Hugging Face's `sequences_scores`, the summed log-probability ÷ (new tokens)^lengthPenalty. */
+  score?: number;
+  /** What happened at each of its steps (`steps[t]` chose `ids[t]`); empty when `trace` is `none` and in beam search. */
   steps: StepTrace[];
   /**
    * With `traceAttention`: `attention[t][layer][head][key]`, where the query that chose `ids[t]` (the
@@ -50,6 +55,8 @@ export interface GenerateResult {
   greedy: boolean;
   /** Options that were given but had no effect (sampling options under greedy decoding). */
   ignored: string[];
+  /** Beam search: for each prompt, every step's hypotheses (draw them with `beamTreeFigure`). */
+  beams?: BeamTree[];
 }
 
 /**
@@ -62,6 +69,7 @@ export async function generate(model: Model, prompt: Prompt, options: GenerateOp
   const o = validateGenerateOptions(options);
   const prompts = promptIds(prompt, model.tokenizer);
   // A kernel interrupt (Jupyter's ■) stops the loop between two steps, as `signal` does.
+  if (o.numBeams > 1) return interruptible("generation", (signal) => beamSearch(model, prompts, o, signal), o.signal);
   return interruptible("generation", (signal) => decode(model, prompts, o, signal), o.signal);
 }
 
@@ -93,6 +101,8 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   const steps: StepTrace[][] = rows.map(() => []);
   const finished = rows.map(() => false);
   const text = (id: number) => tokenizer.tokenText(id);
+  // Each row's text so far, for the processors that read it.
+  const context = processorsActive(o) ? rows.map((ids) => [...ids]) : null;
 
   // The prompt pass reads each distinct prompt once: its copies would compute the same cache and
   // logits, which the model copies to them.
@@ -120,9 +130,11 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
       const next = rows.map((_, row) => {
         if (finished[row]) return END_OF_TEXT_ID; // a stopped sample is padded, as in transformers
         const offset = ((row + 1) * kept - 1) * vocab;
-        const { id, trace } = chooseToken(logits.subarray(offset, offset + vocab), o, randoms[row], text);
+        const soFar = context && { ids: context[row], newTokens: newIds[row].length };
+        const { id, trace } = chooseToken(logits.subarray(offset, offset + vocab), o, randoms[row], text, soFar ?? undefined);
         if (trace) steps[row].push(trace);
         newIds[row].push(id);
+        context?.[row].push(id);
         const piece = streams[row].push(id);
         if (piece && o.onToken) o.onToken({ sample: row, step, tokenId: id, text: piece });
         if (o.stopAtEos && id === END_OF_TEXT_ID) finished[row] = true;

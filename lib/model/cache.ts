@@ -36,6 +36,52 @@ export async function gatherCacheRows(cache: KvCache, rows: readonly number[]): 
   );
 }
 
+/**
+ * Makes row r of every tensor a copy of row `rows[r]`, in place, as beam search needs when a
+ * hypothesis continues another beam. Only the rows that are read after being overwritten are
+ * copied aside, into `scratch` (grown when too small). Tensors in GPU memory are read back and
+ * replaced instead.
+ */
+export async function reorderRows(cache: KvCache, rows: readonly number[], scratch: Scratch): Promise<void> {
+  const moved = rows.flatMap((from, r) => (from === r ? [] : [r]));
+  if (moved.length === 0) return;
+  // Source rows that are themselves overwritten must be saved first.
+  const overwritten = new Set(moved);
+  const saved = [...new Set(moved.map((r) => rows[r]))].filter((from) => overwritten.has(from));
+  for (const [t, tensor] of cache.entries()) {
+    if (tensor.location !== "cpu") {
+      cache[t] = (await gatherCacheRows([tensor], rows))[0];
+      continue;
+    }
+    const data = tensor.data as Float32Array | Uint16Array;
+    const size = data.length / rows.length;
+    const aside = scratch.take(data, saved.length * size);
+    saved.forEach((from, s) => aside.set(data.subarray(from * size, (from + 1) * size), s * size));
+    for (const r of moved) {
+      const s = saved.indexOf(rows[r]);
+      data.set(s >= 0 ? aside.subarray(s * size, (s + 1) * size) : data.subarray(rows[r] * size, (rows[r] + 1) * size), r * size);
+    }
+  }
+}
+
+/** Memory set aside for `reorderRows`, kept between calls and grown by doubling. */
+export class Scratch {
+  private buffers = new Map<Function, Float32Array | Uint16Array>();
+  /** Allocations so far (each time the buffer was too small). */
+  allocations = 0;
+
+  /** A buffer of `data`'s type with at least `length` elements. */
+  take<T extends Float32Array | Uint16Array>(data: T, length: number): T {
+    const type = data.constructor as new (n: number) => T;
+    const held = this.buffers.get(type) as T | undefined;
+    if (held && held.length >= length) return held;
+    this.allocations++;
+    const fresh = new type(Math.max(length, 2 * (held?.length ?? 0)));
+    this.buffers.set(type, fresh);
+    return fresh;
+  }
+}
+
 /** Frees the tensors of a cache that live in GPU memory; those in CPU memory are left to the garbage collector. */
 export function disposeCache(cache: KvCache | null): void {
   for (const tensor of cache ?? []) if (tensor.location === "gpu-buffer") tensor.dispose();

@@ -12,7 +12,7 @@ import { interruptible } from "../interrupt";
 import type { WeightDtype } from "../onnx/gpt2-graph";
 import type { Tokenizer } from "../tokenizer/tokenizer";
 import { countParameters } from "../weights/checkpoint";
-import { type CacheRoom, cacheLength, type DecodeState, disposeCache, emptyCache, foldRecent, gatherBlocks, gatherCacheRows, type KvCache, stateLength } from "./cache";
+import { type CacheRoom, cacheLength, type DecodeState, disposeCache, emptyCache, foldRecent, gatherBlocks, gatherCacheRows, type KvCache, reorderRows, Scratch, stateLength } from "./cache";
 import { describeModel } from "./describe";
 import type { ResolvedDevice } from "./device";
 import { int64Tensor, sessionOptions } from "./session";
@@ -72,6 +72,8 @@ export class Model {
   readonly memory = { cacheAllocations: 0 };
   /** Whether the decoder returns only the newest positions of the cache (our conversions). */
   private readonly windowed: boolean;
+  /** Where `reorderRows` sets rows aside. */
+  private readonly scratch = new Scratch();
   /** The inspection graphs' sessions, opened by the first `inspect`. */
   private inspection?: Promise<InspectionSessions>;
 
@@ -218,6 +220,20 @@ export class Model {
       logits: gatherBlocks(logits, batch, rows),
       state: { settled: await gatherCacheRows(state.settled, rows), recent: state.recent && (await gatherCacheRows(state.recent, rows)), room: null },
     };
+  }
+
+  /**
+   * Reorders the rows of a step's state in place: row r becomes a copy of row `rows[r]` (beam
+   * search's choice of which hypotheses go on). No buffer of the cache is allocated; the rows
+   * overwritten before they are read are copied aside into memory the model keeps.
+   */
+  async reorderRows(state: DecodeState, rows: readonly number[]): Promise<void> {
+    const batch = state.settled[0].dims[0];
+    if (rows.length !== batch || !rows.every((r) => Number.isInteger(r) && r >= 0 && r < batch)) {
+      throw new RangeError(`Expected one row index in [0, ${batch - 1}] per row of the batch (${batch}), got [${rows.join(", ")}]`);
+    }
+    await reorderRows(state.settled, rows, this.scratch);
+    if (state.recent) await reorderRows(state.recent, rows, this.scratch);
   }
 
   /** Frees a cache no run will read again (GPU memory at once; CPU memory is left to the garbage collector). */

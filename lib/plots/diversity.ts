@@ -6,7 +6,8 @@
 import { expectInteger, expectNumberList } from "../checks";
 import { entropy, sampleToken, softmax } from "../sampling/distribution";
 import { createRandom } from "../random";
-import { applyTemperature, processLogits } from "../sampling/warpers";
+import { processLogits } from "../sampling/pipeline";
+import { applyTemperature } from "../sampling/warpers";
 import { type PlotlyFigure } from "./figure";
 
 const LINE_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];

@@ -7,8 +7,8 @@
 export interface PlotlyTrace {
   type: "bar" | "scatter" | "heatmap";
   name?: string;
-  x?: (number | string)[];
-  y?: (number | string)[];
+  x?: (number | string | null)[];
+  y?: (number | string | null)[];
   z?: (number | null)[][];
   [key: string]: unknown;
 }

@@ -5,7 +5,8 @@
 // Left out: the full 50,257-bar distribution; everything outside the top N is one "(rest)" bar.
 import { expectBoolean, expectInteger, expectNumberList } from "../checks";
 import { entropy, softmax, topN } from "../sampling/distribution";
-import { applyTemperature, applyTopK, type SamplingStages } from "../sampling/warpers";
+import { type SamplingStages, type StageName, STAGES } from "../sampling/pipeline";
+import { applyTemperature, applyTopK } from "../sampling/warpers";
 import type { StepTrace } from "../sampling/choose";
 import { ANIMATE_NOW, type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
 import { stepsFigure } from "./steps";
@@ -16,7 +17,19 @@ export const REST_LABEL = "(rest)";
 const SHOWN_COLOUR = "#1f77b4";
 const REMOVED_COLOUR = "#c7c7c7";
 const AFTER_COLOUR = "#ff7f0e";
-const STAGE_COLOURS = ["#9aa5b1", "#1f77b4", "#ff7f0e", "#2ca02c"];
+const STAGE_COLOURS = ["#9aa5b1", "#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#d62728", "#393b79"];
+const STAGE_LABELS: Record<StageName, string> = {
+  repetitionPenalty: "repetition penalty",
+  noRepeatNgramSize: "no-repeat n-grams",
+  minNewTokens: "min new tokens",
+  temperature: "temperature",
+  topK: "top-k",
+  topP: "top-p",
+  minP: "min-p",
+  typicalP: "typical-p",
+  epsilonCutoff: "epsilon cutoff",
+  etaCutoff: "eta cutoff",
+};
 
 /** Options of {@link temperatureSliderFigure}. */
 export interface TemperatureSliderOptions {
@@ -196,15 +209,19 @@ export function samplingStagesFigure(
 ): PlotlyFigure {
   if (Array.isArray(stages)) return stepsFigure(stages, title === "The distribution after each stage" ? undefined : title);
   expectInteger(n, "topN", 1);
-  const { raw, temperature, topK, topP, probs } = (stages ?? {}) as Partial<SamplingStages>;
+  const { raw, probs } = (stages ?? {}) as Partial<SamplingStages>;
   if (!raw || !probs) {
     throw new TypeError("Expected `stages` to hold `raw` and `probs`: pass what `processLogits` returns, or a step traced with `trace: 'full'`");
   }
+  // Every stage the pipeline recorded, in its order; the last one is what the token was drawn from.
+  const present = STAGES.filter((stage) => (stages as Partial<SamplingStages>)[stage]);
+  const sampled = present.includes("topP");
+  const shown = sampled ? present.slice(0, -1) : present;
+  const last = present.at(-1);
   const rows = [
-    { name: "raw logits", probs: softmax(raw) },
-    ...(temperature ? [{ name: "after temperature", probs: softmax(temperature) }] : []),
-    ...(topK ? [{ name: "after top-k", probs: softmax(topK) }] : []),
-    { name: topP ? "after top-p (sampled from)" : "chosen from", probs },
+    { name: "softmax of the raw logits", probs: softmax(raw) },
+    ...shown.map((stage) => ({ name: `after ${STAGE_LABELS[stage]}`, probs: softmax((stages as SamplingStages)[stage]!) })),
+    { name: sampled ? `after ${STAGE_LABELS[last!]} (sampled from)` : "chosen from (greedy: the most likely)", probs },
   ];
   const ids = topN(rows[0].probs, n).map((t) => t.id);
   const labels = [...tokenLabels(ids, tokenText), REST_LABEL];

@@ -1,12 +1,14 @@
 // Choosing each step's token in the decoding loop, and describing the choice for the trace. Greedy
-// decoding takes the argmax; sampling runs the warpers' stages (warpers.ts) on the ids they keep and
-// draws among those, so top-k sampling never builds a [vocab]-sized distribution. The trace uses
-// the stages' own names (`raw`, `temperature`, `topK`, `topP`, `probs`), so a step traced with
-// `trace: 'full'` can be handed to `samplingStagesFigure` as it is.
+// decoding takes the argmax after the processors (repetition penalty, n-grams, min new tokens);
+// sampling runs the whole pipeline (pipeline.ts) on the ids each filter keeps and draws among
+// those, so top-k sampling never builds a [vocab]-sized distribution. The trace uses the stages'
+// own names (`raw`, `repetitionPenalty`, ..., `probs`), so a step traced with `trace: 'full'` can
+// be handed to `samplingStagesFigure` and `whyRemoved` as it is.
 import type { Random } from "../random";
 import { argmax, drawIndex, entropy, rankOf, softmax, topN } from "./distribution";
 import { sortedLargest, largest } from "./select";
-import { expandStages, runStages, type SamplingStages } from "./warpers";
+import { expandStages, type PipelineSettings, runStages, type SamplingStages } from "./pipeline";
+import { applyProcessors, processorsActive, type TextSoFar } from "./processors";
 
 /** What one sample did at one step. */
 export interface StepTrace extends Partial<SamplingStages> {
@@ -17,16 +19,13 @@ export interface StepTrace extends Partial<SamplingStages> {
   /** The `traceTopN` most likely tokens of the final distribution. */
   top: { id: number; text: string; prob: number }[];
   // With trace `full`, the stages as `processLogits` returns them, each a [vocab] copy (201 kB):
-  // `raw` and `probs` always (greedy: softmax of the raw logits), `temperature`, `topK` and `topP`
-  // when sampling.
+  // `raw` and `probs` always (greedy: softmax of the processed logits), the active processors,
+  // and `temperature`, `topK`, `topP` and the active cutoffs when sampling.
 }
 
 /** The decoding settings `chooseToken` needs, validated where they entered (generate/options.ts). */
-export interface ChoiceSettings {
+export interface ChoiceSettings extends PipelineSettings {
   doSample: boolean;
-  temperature: number;
-  topK: number;
-  topP: number;
   trace: "none" | "top" | "full";
   traceTopN: number;
 }
@@ -37,20 +36,28 @@ export function chooseToken(
   o: ChoiceSettings,
   random: Random,
   tokenText: (id: number) => string,
+  text?: TextSoFar,
 ): { id: number; trace?: StepTrace } {
   if (!o.doSample) {
-    const id = argmax(logits);
+    const full = o.trace === "full";
+    const stages: Record<string, Float32Array> = {};
+    let row = logits;
+    if (processorsActive(o)) {
+      row = logits.slice();
+      applyProcessors(row, text!, o, full ? (stage) => (stages[stage] = row.slice()) : undefined);
+    }
+    const id = argmax(row);
     if (o.trace === "none") return { id };
-    const probs = softmax(logits);
-    const trace = describe(id, logits, probs[id], entropy(probs), topN(probs, o.traceTopN), tokenText);
-    if (o.trace === "full") Object.assign(trace, { raw: logits.slice(), probs });
+    const probs = softmax(row);
+    const trace = describe(id, row, probs[id], entropy(probs), topN(probs, o.traceTopN), tokenText);
+    if (full) Object.assign(trace, { raw: logits.slice(), ...stages, probs, thresholds: {} });
     return { id, trace };
   }
-  const kept = runStages(logits, o.temperature, o.topK, o.topP);
+  const kept = runStages(logits, o, text, o.trace === "full");
   const chosen = drawIndex(kept.probs, random);
-  const id = kept.afterTopP[chosen];
+  const id = kept.ids[chosen];
   if (o.trace === "none") return { id };
-  const trace = describe(id, logits, kept.probs[chosen], entropy(kept.probs), keptTop(kept.afterTopP, kept.probs, o.traceTopN, logits.length), tokenText);
+  const trace = describe(id, kept.scaled, kept.probs[chosen], entropy(kept.probs), keptTop(kept.ids, kept.probs, o.traceTopN, logits.length), tokenText);
   if (o.trace === "full") Object.assign(trace, expandStages(logits, kept));
   return { id, trace };
 }

@@ -1,16 +1,15 @@
-// The logits warpers of Hugging Face transformers' `generate(do_sample=True)`, in HF's order:
-// temperature → top-k → top-p → softmax (src/transformers/generation/logits_process.py:
-// TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper; the order is in generation/utils.py
-// `_get_logits_processor`). Each filter is written once, on the ids it keeps: `runStages` is what the
-// decoding loop uses, and the [vocab]-sized arrays the notebooks look at (`applyTopK`,
-// `processLogits`, ...) are those ids spread back over the row, removed tokens at -Infinity.
-// Left out: min_tokens_to_keep > 1 (beam search only), min-p, typical-p, epsilon/eta cutoffs, penalties.
-import { expectInteger, expectNumber, expectOptions } from "../checks";
-import { assertRow, finiteMax, softmaxAt } from "./distribution";
+// The three classic logits warpers of Hugging Face transformers' `generate(do_sample=True)`:
+// temperature, top-k and top-p (generation/logits_process.py: TemperatureLogitsWarper,
+// TopKLogitsWarper, TopPLogitsWarper). Each filter is written once, on the ids it keeps
+// (`topKIds`, `nucleusIds`), which the pipeline (pipeline.ts) chains; the [vocab]-sized arrays the
+// notebooks look at (`applyTopK`, ...) are those ids spread back over the row, removed tokens at
+// -Infinity. Left out: min_tokens_to_keep > 1 (beam sampling only).
+import { expectInteger, expectNumber } from "../checks";
+import { assertRow, finiteMax } from "./distribution";
 import { kthLargest } from "./select";
 
-/** The sampling settings of one generation, with Hugging Face's `GenerationConfig` defaults. */
-export interface SamplingOptions {
+/** Temperature, top-k and top-p, with Hugging Face's `GenerationConfig` defaults. */
+export interface WarperOptions {
   /**
    * Divides the logits before anything else: below 1 sharpens the distribution, above 1 flattens it.
    * A finite number > 0; for deterministic output use greedy decoding instead of a tiny temperature.
@@ -31,34 +30,6 @@ export interface SamplingOptions {
   topP?: number;
 }
 
-/** Every stage of {@link processLogits}, in the order they are applied; each is a new [vocab] array. */
-export interface SamplingStages {
-  /** The logits as given (a float32 copy). */
-  raw: Float32Array;
-  /** After dividing by the temperature. */
-  temperature: Float32Array;
-  /** After top-k filtering (removed tokens are `-Infinity`). */
-  topK: Float32Array;
-  /** After top-p filtering (removed tokens are `-Infinity`). */
-  topP: Float32Array;
-  /** Softmax of the filtered logits: the distribution a token is drawn from. */
-  probs: Float32Array;
-}
-
-/** What the filters kept at one step: ids in ascending order, and the logits they were applied to. */
-export interface KeptTokens {
-  /** The logits after temperature, [vocab] (the caller's array itself when the temperature is 1). */
-  scaled: Float32Array;
-  /** Ids that survived top-k. */
-  afterTopK: Int32Array;
-  /** Ids that survived top-p too: the tokens that can be drawn. */
-  afterTopP: Int32Array;
-  /** Their probabilities, one per id of `afterTopP`. */
-  probs: Float32Array;
-}
-
-const OPTION_NAMES = ["temperature", "topK", "topP"] as const;
-
 /** Checks `temperature`: a finite number > 0. */
 export function validateTemperature(temperature: number): void {
   expectNumber(temperature, "temperature", "a finite number > 0", (t) => t > 0 && t < Infinity, "for deterministic output use greedy decoding (`doSample: false`)");
@@ -72,32 +43,6 @@ export function validateTopK(topK: number): void {
 /** Checks `topP`: a number in (0, 1] (1 = no filter). */
 export function validateTopP(topP: number): void {
   expectNumber(topP, "topP", "a number in (0, 1]", (p) => p > 0 && p <= 1);
-}
-
-/**
- * Validates sampling options once, where they enter, and fills in the defaults
- * (`temperature` 1, `topK` 50, `topP` 1). Unknown keys are a `TypeError` that lists the known ones.
- */
-export function validateSamplingOptions(options: SamplingOptions = {}): Required<SamplingOptions> {
-  expectOptions(options, "sampling options", OPTION_NAMES);
-  const { temperature = 1, topK = 50, topP = 1 } = options;
-  validateTemperature(temperature);
-  validateTopK(topK);
-  validateTopP(topP);
-  return { temperature, topK, topP };
-}
-
-/**
- * Runs temperature → top-k → top-p → softmax on one row of logits, [vocab], with settings already
- * validated. Only the kept tokens are carried from stage to stage. Throws `RangeError` for NaN or
- * +Infinity logits and when no token is left.
- */
-export function runStages(logits: Float32Array, temperature: number, topK: number, topP: number): KeptTokens {
-  const scaled = temperature === 1 ? logits : divide(logits, temperature);
-  finiteMax(scaled); // NaN and +Infinity are reported here, with their index
-  const afterTopK = topKIds(scaled, topK);
-  const afterTopP = topP === 1 ? afterTopK : nucleusIds(scaled, afterTopK, topP);
-  return { scaled, afterTopK, afterTopP, probs: softmaxAt(scaled, afterTopP) };
 }
 
 /** Divides every logit by `temperature` (as HF's TemperatureLogitsWarper); `-Infinity` stays `-Infinity`. */
@@ -139,39 +84,15 @@ export function applyTopP(logits: ArrayLike<number>, p: number): Float32Array {
   return spread(row, nucleusIds(row, finiteIds(row), p));
 }
 
-/**
- * Runs HF's sampling pipeline on one row of logits and returns every stage: temperature → top-k →
- * top-p → softmax. Options are validated first (see {@link validateSamplingOptions}); the caller's
- * array is not modified. Draw a token from the result with `sampleToken(stages.probs, random)`.
- */
-export function processLogits(logits: ArrayLike<number>, options: SamplingOptions = {}): SamplingStages {
-  assertRow(logits, "logits");
-  const { temperature, topK, topP } = validateSamplingOptions(options);
-  const raw = Float32Array.from(logits);
-  return expandStages(raw, runStages(raw, temperature, topK, topP));
-}
-
-/** The [vocab] arrays of `processLogits` from what `runStages` kept for `raw`. */
-export function expandStages(raw: Float32Array, kept: KeptTokens): SamplingStages {
-  const probs = new Float32Array(raw.length);
-  kept.afterTopP.forEach((id, j) => (probs[id] = kept.probs[j]));
-  return {
-    raw: raw.slice(),
-    temperature: kept.scaled === raw ? raw.slice() : kept.scaled.slice(),
-    topK: spread(kept.scaled, kept.afterTopK),
-    topP: spread(kept.scaled, kept.afterTopP),
-    probs,
-  };
-}
-
-function divide(logits: Float32Array, temperature: number): Float32Array {
+/** `logits` divided by `temperature`, a new array. */
+export function divide(logits: Float32Array, temperature: number): Float32Array {
   const out = new Float32Array(logits.length);
   for (let i = 0; i < logits.length; i++) out[i] = logits[i] / temperature;
   return out;
 }
 
 /** A copy of `values` with every token outside `ids` set to -Infinity. */
-function spread(values: Float32Array, ids: Int32Array): Float32Array {
+export function spread(values: Float32Array, ids: Int32Array): Float32Array {
   const out = new Float32Array(values.length).fill(-Infinity);
   for (const id of ids) out[id] = values[id];
   return out;
@@ -184,8 +105,8 @@ function finiteIds(values: Float32Array): Int32Array {
   return Int32Array.from(ids);
 }
 
-/** Ids (ascending) of the logits at or above the k-th largest: ties with it survive. */
-function topKIds(values: Float32Array, k: number): Int32Array {
+/** Ids (ascending) of the logits at or above the k-th largest: ties with it survive; every finite one when k is 0. */
+export function topKIds(values: Float32Array, k: number): Int32Array {
   if (k === 0 || k >= values.length) return finiteIds(values);
   const kth = kthLargest(values, k);
   const ids: number[] = [];
@@ -198,7 +119,7 @@ function topKIds(values: Float32Array, k: number): Int32Array {
  * candidates, which carry at least p + 1e-6 of the mass, are sorted; the mass below them is summed
  * in id order, which differs from the sorted-order sum by ~1e-16, far below float32.
  */
-function nucleusIds(values: Float32Array, ids: Int32Array, p: number): Int32Array {
+export function nucleusIds(values: Float32Array, ids: Int32Array, p: number): Int32Array {
   // Softmax in float64, relative to the maximum.
   const max = finiteMax(values, ids);
   const probs = new Float64Array(ids.length);

@@ -5,7 +5,7 @@
 // token forever under greedy decoding, which would hide KV-cache and position bugs.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectString } from "../checks";
+import { expectInteger, expectString, invalid } from "../checks";
 import { configForShape, type Gpt2Config, type ShapeName } from "../config";
 import { writeFileAtomically } from "../file-io";
 import { hubCacheDir } from "../hub/env";
@@ -28,6 +28,8 @@ export interface MakeModelOptions {
   force?: boolean;
   /** Precision of model.safetensors. @default "F32" */
   dtype?: "F32" | "F16";
+  /** Other sizes than the shape's: layers, heads, width (a multiple of the heads) and context. */
+  sizes?: Partial<Pick<Gpt2Config, "n_layer" | "n_head" | "n_embd" | "n_positions">>;
 }
 
 /** Standard deviation of the random weights and biases (see the file comment for why not 0.02). */
@@ -40,8 +42,10 @@ const INIT_STD = 0.1;
 const POSITION_STD = 0.5;
 
 /** Writes a random GPT-2 model directory and returns its config. */
-export function makeModel({ shape, seed = 0, out, dtype = "F32", force = false }: MakeModelOptions): Gpt2Config {
-  const config = configForShape(shape);
+export function makeModel({ shape, seed = 0, out, dtype = "F32", force = false, sizes = {} }: MakeModelOptions): Gpt2Config {
+  const config = { ...configForShape(shape), ...sizes };
+  for (const key of ["n_layer", "n_head", "n_embd", "n_positions"] as const) expectInteger(config[key], `sizes.${key}`, 1);
+  if (config.n_embd % config.n_head !== 0) throw invalid(RangeError, "sizes.n_embd", `a multiple of n_head (${config.n_head})`, config.n_embd);
   checkOutFolder(out, force);
   fs.mkdirSync(out, { recursive: true });
   const random = createRandom(seed);

@@ -11,7 +11,7 @@ import { loadModel } from "../../lib/model/load";
 import type { KvCache, Model } from "../../lib/model/model";
 import { createRandom } from "../../lib/random";
 import { sampleToken } from "../../lib/sampling/distribution";
-import { processLogits } from "../../lib/sampling/warpers";
+import { processLogits } from "../../lib/sampling/pipeline";
 import { makeModel } from "../../lib/weights/make-model";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-by-hand-"));

@@ -7,7 +7,7 @@ import { distinctTokenCounts, distinctTokensFigure, entropyFigure, geometricRang
 import { tokenLabel, tokenLabels } from "../../lib/plots/figure";
 import { REST_LABEL, samplingStagesFigure, temperatureSliderFigure, topKCutFigure } from "../../lib/plots/next-token";
 import { probabilityColour, tokenProbabilityHtml } from "../../lib/plots/tokens";
-import { processLogits } from "../../lib/sampling/warpers";
+import { processLogits } from "../../lib/sampling/pipeline";
 
 const tokenText = (id: number) => ["A", " b", "c", "d", "e"][id] ?? `t${id}`;
 const close = (actual: unknown, expected: number[], tolerance = 1e-6) => {
@@ -91,7 +91,7 @@ test("sampling stages: one trace per stage, each summing to 1 with its rest bar"
   const figure = samplingStagesFigure(stages, { tokenText, topN: 2 });
   assert.deepEqual(
     figure.data.map((t) => t.name),
-    ["raw logits", "after temperature", "after top-k", "after top-p (sampled from)"],
+    ["softmax of the raw logits", "after temperature", "after top-k", "after top-p (sampled from)"],
   );
   close(figure.data[0].y, [0.5, 0.25, 0.25]);
   close(figure.data[1].y, [16 / 22, 4 / 22, 2 / 22]);

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import { type ChoiceSettings, chooseToken } from "../../lib/sampling/choose";
 import { argmax, entropy, rankOf, sampleToken, softmax, topN } from "../../lib/sampling/distribution";
 import { createRandom } from "../../lib/random";
-import { processLogits } from "../../lib/sampling/warpers";
+import { processLogits, validateSamplingOptions } from "../../lib/sampling/pipeline";
 
 // chooseToken works on the ids the filters keep; it must give exactly what the [vocab]-sized stages
 // give (processLogits, then sampleToken over the whole row, and the dense topN, entropy and rankOf),
@@ -25,7 +25,7 @@ function rows(): Float32Array[] {
 }
 
 function settings(overrides: Partial<ChoiceSettings>): ChoiceSettings {
-  return { doSample: true, temperature: 1, topK: 40, topP: 1, trace: "none", traceTopN: 10, ...overrides };
+  return { ...validateSamplingOptions({ topK: 40 }), doSample: true, trace: "none", traceTopN: 10, ...overrides };
 }
 
 describe("chooseToken on the kept ids equals the full sampling stages", () => {

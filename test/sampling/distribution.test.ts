@@ -4,7 +4,7 @@ import { argmax, entropy, logSoftmax, rankOf, sampleToken, softmax, topN } from 
 import { createRandom, type Random } from "../../lib/random";
 import { kthLargest } from "../../lib/sampling/select";
 import { assertClose, f32, NEG, normalRow } from "./rows";
-import { processLogits } from "../../lib/sampling/warpers";
+import { processLogits } from "../../lib/sampling/pipeline";
 
 // Golden values are hand-derived (the working is in the comments); the larger checks compare with
 // independent references written here: native sorts and a literal transcription of HF's top-p.

@@ -4,12 +4,11 @@ import { argmax, entropy, logSoftmax, rankOf, sampleToken, softmax, topN } from 
 import { createRandom } from "../../lib/random";
 import { kthLargest } from "../../lib/sampling/select";
 import { assertClose, f32, NEG, normalRow } from "./rows";
+import { processLogits, validateSamplingOptions } from "../../lib/sampling/pipeline";
 import {
   applyTemperature,
   applyTopK,
   applyTopP,
-  processLogits,
-  validateSamplingOptions,
   validateTemperature,
   validateTopK,
   validateTopP,
@@ -170,7 +169,10 @@ describe("processLogits", () => {
   });
 
   test("defaults follow HF's GenerationConfig: temperature 1, topK 50, topP 1", () => {
-    assert.deepEqual(validateSamplingOptions(), { temperature: 1, topK: 50, topP: 1 });
+    assert.deepEqual(validateSamplingOptions(), {
+      ...{ repetitionPenalty: 1, noRepeatNgramSize: 0, minNewTokens: 0, temperature: 1, topK: 50, topP: 1 },
+      ...{ minP: 0, typicalP: 1, epsilonCutoff: 0, etaCutoff: 0 },
+    });
     const logits = Float32Array.from({ length: 60 }, (_, i) => i);
     const stages = processLogits(logits);
     assert.equal(stages.probs.filter((p) => p > 0).length, 50);
@@ -182,7 +184,7 @@ describe("processLogits", () => {
     assert.throws(() => processLogits(f32([1]), { topP: 0 }), RangeError);
     assert.throws(() => processLogits(f32([1]), { temperature: 0 }), RangeError);
     assert.throws(() => validateSamplingOptions({ topk: 5 } as never), { name: "TypeError", message: /`topk`.*`topK`/ });
-    assert.deepEqual(validateSamplingOptions({ topK: 1, topP: 1, temperature: 0.7 }), { temperature: 0.7, topK: 1, topP: 1 });
+    assert.deepEqual(validateSamplingOptions({ topK: 1, topP: 1, temperature: 0.7 }), { ...validateSamplingOptions(), temperature: 0.7, topK: 1 });
   });
 
   test("topK = 1 then sampling equals greedy (argmax)", () => {

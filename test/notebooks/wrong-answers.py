@@ -1,0 +1,78 @@
+"""Each exercise's self-check must catch wrong answers: runs the notebook's first code cell (the
+library and the model) and one exercise cell with a wrong answer put in place of the notebook's,
+and expects the cell to print ✗ and no ✓. The wrong answers tried are listed below, per exercise.
+Run through scripts/test-notebooks.sh, which registers the kernel and picks the model.
+"""
+import sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# notebook -> exercise (a line of its cell, replaced) -> wrong lines tried in its place.
+WRONG_ANSWERS = {
+    "05-decoding-strategies.ipynb": {
+        "return probs.flatMap((p, id) => (p >= minP * top ? [id] : []));": [
+            # an absolute cut, as epsilon sampling makes
+            "return probs.flatMap((p, id) => (p >= minP ? [id] : []));",
+            # relative to the first token instead of the likeliest
+            "return probs.flatMap((p, id) => (p >= minP * probs[0] ? [id] : []));",
+            # every token
+            "return probs.map((_, id) => id);",
+        ],
+        "const plainSumPenalty = 0;": [
+            "const plainSumPenalty = 1;",
+            "const plainSumPenalty = -1;",
+            "const plainSumPenalty = 2;",
+        ],
+        "const penalisedLogit = -3;": [
+            "const penalisedLogit = -2 / 1.5;",  # divided, as for a positive logit
+            "const penalisedLogit = -2;",  # unchanged
+            "const penalisedLogit = 3;",
+        ],
+    },
+}
+
+
+def run_cells(nb, cells, kernel):
+    """Executes `cells` (indexes into nb.cells) in one fresh kernel; returns each one's text output."""
+    client = NotebookClient(nb, kernel_name=kernel, timeout=300, resources={"metadata": {"path": str(ROOT / "notebooks")}}, allow_errors=True)
+    texts = []
+    with client.setup_kernel():
+        for index in cells:
+            client.execute_cell(nb.cells[index], index)
+            texts.append("".join(o.get("text", "") for o in nb.cells[index].outputs if o.output_type == "stream"))
+    return texts
+
+
+def main():
+    kernel = sys.argv[1] if len(sys.argv) > 1 else "tslab"
+    failures = []
+    tried = 0
+    for name, exercises in WRONG_ANSWERS.items():
+        for right, wrongs in exercises.items():
+            nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+            first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+            cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and right in c.source), None)
+            if cell is None:
+                failures.append(f"{name}: no cell holds `{right}`")
+                continue
+            source = nb.cells[cell].source
+            for wrong in wrongs:
+                tried += 1
+                nb.cells[cell].source = source.replace(right, wrong)
+                _, output = run_cells(nb, [first, cell], kernel)
+                if "✗" not in output or "✓" in output:
+                    failures.append(f"{name}: `{wrong}` was not caught; the cell printed: {output.strip()!r}")
+                else:
+                    print(f"ok   {name}: `{wrong}` → {output.strip().splitlines()[-1]}")
+    print(f"wrong answers: {tried - len(failures)} of {tried} caught")
+    for failure in failures:
+        print("FAIL " + failure)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
