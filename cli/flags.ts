@@ -1,5 +1,7 @@
 // Parsing flag values (numbers, one of a list), with errors that name the flag and the value.
 import * as fs from "node:fs";
+import { parseArgs } from "node:util";
+import { DEVICES } from "../lib/model/device";
 import { UsageError } from "./command";
 
 // onnxruntime reads the process's command line (/proc/self/cmdline) while it creates a session, and
@@ -51,4 +53,30 @@ export function numberFlag(name: string, value: string | undefined, fallback: nu
 export function oneOfFlag<T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T {
   if (!allowed.includes(value as T)) throw new UsageError(`${name} must be one of ${allowed.join(", ")}, got \`${value ?? ""}\``);
   return value as T;
+}
+
+/** The flags every command that runs a model on one prompt shares (`inspect`, `attribute`). */
+const PROMPT_COMMAND_OPTIONS = {
+  model: { type: "string" },
+  prompt: { type: "string" },
+  "prompt-file": { type: "string" },
+  device: { type: "string", default: "auto" },
+  json: { type: "boolean", default: false },
+} as const;
+
+/** Their usage lines, after the command's own. */
+export const PROMPT_COMMAND_USAGE = [`  --device <device>  ${DEVICES.join(" | ")} (default auto)`, "  --json             print everything as JSON"];
+
+/** What `parsePromptCommand` returns: the flags' values (strings, lists for `multiple`), the device and the prompt. */
+export interface PromptCommand {
+  values: { model?: string; json: boolean } & Record<string, string | string[] | boolean | undefined>;
+  device: (typeof DEVICES)[number];
+  prompt: string;
+}
+
+/** Parses a prompt command's flags (the shared ones and `extra`, string flags); the device and the prompt are checked. */
+export function parsePromptCommand(argv: string[], extra: Record<string, { type: "string"; multiple?: boolean }>): PromptCommand {
+  const { values } = parseArgs({ args: argv, options: { ...PROMPT_COMMAND_OPTIONS, ...extra } });
+  const shared = values as { model?: string; prompt?: string; "prompt-file"?: string; device: string; json: boolean };
+  return { values: values as PromptCommand["values"], device: oneOfFlag("--device", shared.device, DEVICES), prompt: promptFlag(shared.prompt, shared["prompt-file"]) };
 }

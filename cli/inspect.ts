@@ -1,15 +1,27 @@
 // `gpt2-lab inspect`: what happens inside the model on one prompt (`model.inspect`): the logit lens
 // as a table of each layer's top token per position, or with --json everything: tokens, ids, every
 // head's attention weights, the lens and each block's writes.
-import { parseArgs } from "node:util";
 import { GPT2_VOCAB_SIZE } from "../lib/config";
 import type { Inspection } from "../lib/inspect/inspect";
-import { DEVICES } from "../lib/model/device";
 import { loadModelOrDefault } from "../lib/model/load";
 import { tokenLabel } from "../lib/plots/figure";
 import { type Command, UsageError } from "./command";
-import { integerFlag, oneOfFlag, promptFlag } from "./flags";
+import { integerFlag, parsePromptCommand, PROMPT_COMMAND_USAGE } from "./flags";
 import { terminalProgress } from "./progress";
+import { ablate } from "../lib/interpret/ablate";
+
+/** A refused head (out of range, malformed) as a usage error naming the flag and its value. */
+async function asUsage<T>(heads: string[], task: () => Promise<T>): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    if (!(error instanceof RangeError || error instanceof TypeError)) throw error;
+    const message = (error as Error).message
+      .replace(/`heads\[(\d+)\]\.(layer|head)`/g, (_, i: string, part: string) => `the ${part} of --ablate-head ${heads[Number(i)]}`)
+      .replace(/`heads\[(\d+)\]`/g, (_, i: string) => `--ablate-head`);
+    throw new UsageError(message);
+  }
+}
 
 export const inspectCommand: Command = {
   name: "inspect",
@@ -29,30 +41,32 @@ export const inspectCommand: Command = {
     "                     the prompt from a file, as it is (- reads standard input); for long prompts",
     "  --top N            tokens listed per layer and position, 1 to 50257 (default 5)",
     "  --target <token>   follow this token's probability and rank (default: the next prompt token)",
-    `  --device <device>  ${DEVICES.join(" | ")} (default auto)`,
-    "  --json             print everything as JSON",
+    "  --ablate-head L.H  switch off head H of layer L (from 0; repeatable) and print the new next",
+    "                     token and its probability; with --json {ablated, next, before, logits}",
+    ...PROMPT_COMMAND_USAGE,
   ].join("\n"),
   async run(argv) {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: "string" },
-        prompt: { type: "string" },
-        "prompt-file": { type: "string" },
-        top: { type: "string" },
-        target: { type: "string" },
-        device: { type: "string", default: "auto" },
-        json: { type: "boolean", default: false },
-      },
-    });
-    const device = oneOfFlag("--device", values.device, DEVICES);
-    const prompt = promptFlag(values.prompt, values["prompt-file"]);
-    const top = integerFlag("--top", values.top, 5);
+    const { values, device, prompt } = parsePromptCommand(argv, { top: { type: "string" }, target: { type: "string" }, "ablate-head": { type: "string", multiple: true } });
+    const top = integerFlag("--top", values.top as string | undefined, 5);
     if (top < 1 || top > GPT2_VOCAB_SIZE) throw new UsageError(`--top must be an integer in [1, ${GPT2_VOCAB_SIZE}], got \`${top}\``);
     const { model, note } = await loadModelOrDefault(values.model, { device, onProgress: terminalProgress() });
     if (note) process.stderr.write(note + "\n");
     try {
-      const inspection = await model.inspect(prompt, { top, target: values.target });
+      const heads = values["ablate-head"] as string[] | undefined;
+      if (heads?.length) {
+        const result = await asUsage(heads, () => ablate(model, prompt, { heads }));
+        const { next, before } = result;
+        if (values.json) {
+          process.stdout.write(JSON.stringify({ ablated: heads, next, before: before.next, logits: Array.from(result.logits) }) + "\n");
+        } else {
+          process.stdout.write(
+            `With head${heads.length > 1 ? "s" : ""} ${heads.join(", ")} switched off, the next token is ${JSON.stringify(next.text)} (id ${next.id}, probability ${next.prob.toFixed(3)}); ` +
+              `without ablation it is ${JSON.stringify(before.next.text)} (probability ${before.next.prob.toFixed(3)}).\n`,
+          );
+        }
+        return;
+      }
+      const inspection = await model.inspect(prompt, { top, target: values.target as string | undefined });
       process.stdout.write(values.json ? JSON.stringify(toJson(inspection)) + "\n" : lensTable(inspection) + "\n");
     } finally {
       await model.dispose();

@@ -1,6 +1,7 @@
 // `gpt2-lab <command>`: dispatches to one file per command, prints help, and turns errors
 // into a one-line message and a non-zero exit code instead of a stack trace.
 import { type Command, UsageError } from "./command";
+import { attributeCommand } from "./attribute";
 import { downloadCommand } from "./download";
 import { generateCommand } from "./generate";
 import { inspectCommand } from "./inspect";
@@ -12,6 +13,7 @@ const commands: Command[] = [
   tokenizeCommand,
   generateCommand,
   inspectCommand,
+  attributeCommand,
   makeModelCommand,
   downloadCommand,
   modelsCommand,

@@ -21,6 +21,16 @@ export type { BeamTree, BeamStep, BeamNode } from "./generate/beam-search";
 export type { Prompt } from "./generate/prompt";
 export type { StepTrace } from "./sampling/choose";
 
+// Why this token: attribution, ablation, patching, occlusion.
+export { attribute } from "./interpret/attribute";
+export { ablate } from "./interpret/ablate";
+export { patchActivations } from "./interpret/patch";
+export { occlude } from "./interpret/occlude";
+export type { Attribution, AttributeOptions } from "./interpret/attribute";
+export type { Ablation, AblateOptions, Prediction } from "./interpret/ablate";
+export type { Patching, PatchOptions } from "./interpret/patch";
+export type { Occlusion, OccludeOptions } from "./interpret/occlude";
+
 // Inside the model (`model.inspect`).
 export type { Inspection, InspectOptions, LensEntry, LensToken } from "./inspect/inspect";
 
@@ -52,6 +62,7 @@ export type { AttentionMaskOptions, AttentionData, AttentionFigureOptions, Looke
 export { logitLensFigure, type LensData, type LogitLensOptions } from "./plots/lens";
 export { architectureFigure } from "./plots/architecture";
 export { beamTreeFigure } from "./plots/beam-tree";
+export { attributionFigure, patchingFigure, occlusionHtml } from "./plots/why";
 export type { PlotlyFigure, TokenTextFn } from "./plots/figure";
 
 // Showing them in a tslab notebook.

@@ -29,9 +29,9 @@ test("the decoding loop uses the model's methods, not onnxruntime", async () => 
   }
 });
 
-test("the public surface has at most 45 names at run time, each listed in the README", () => {
+test("the public surface has at most 50 names at run time, each listed in the README", () => {
   const names = Object.keys(require("../lib/index"));
-  assert.ok(names.length >= 20 && names.length <= 45, `${names.length} names: ${names.join(", ")}`);
+  assert.ok(names.length >= 20 && names.length <= 50, `${names.length} names: ${names.join(", ")}`);
   const unlisted = names.filter((name) => !readme.includes(`| \`${name}\``));
   assert.deepEqual(unlisted, [], "names missing from the README's table of the public surface");
 });

@@ -171,14 +171,14 @@ async function lensOf(
   return entries;
 }
 
-/** The `target` option as a token id: an id, or a text that is exactly one token. */
-function targetId(model: Model, target: number | string): number {
+/** The `target` option (or another named `name`) as a token id: an id, or a text that is exactly one token. */
+export function targetId(model: Model, target: number | string, name = "target"): number {
   if (typeof target === "number") {
-    expectTokenId(target, "target");
+    expectTokenId(target, name);
     return target;
   }
-  if (typeof target !== "string") throw invalid(TypeError, "target", "a token id or the text of one token", target);
+  if (typeof target !== "string") throw invalid(TypeError, name, "a token id or the text of one token", target);
   const { ids } = model.tokenizer.encode(target);
-  if (ids.length !== 1) throw invalid(RangeError, "target", `the text of exactly one token (it is ${ids.length} tokens: ${JSON.stringify(ids.map((id) => model.tokenizer.tokenText(id)))})`, target);
+  if (ids.length !== 1) throw invalid(RangeError, name, `the text of exactly one token (it is ${ids.length} tokens: ${JSON.stringify(ids.map((id) => model.tokenizer.tokenText(id)))})`, target);
   return ids[0];
 }

@@ -76,6 +76,8 @@ export class Model {
   private readonly scratch = new Scratch();
   /** The inspection graphs' sessions, opened by the first `inspect`. */
   private inspection?: Promise<InspectionSessions>;
+  /** The intervention pass's session, opened by the first `runIntervention`. */
+  private intervention?: Promise<ort.InferenceSession>;
 
   /** @internal Use `loadModel`. */
   constructor(
@@ -93,7 +95,7 @@ export class Model {
     /** How the weights are stored (the `dtype` option). */
     readonly dtype: WeightDtype = "fp32",
     /** inspect.onnx and lens.onnx of our own conversions; null for an ONNX export. */
-    private readonly inspectionFiles: { inspect: string; lens: string } | null = null,
+    private readonly inspectionFiles: { inspect: string; lens: string; intervene: string | null } | null = null,
   ) {
     this.parameterCount = countParameters(config);
     this.windowed = session.inputNames.includes("recent.0.key");
@@ -268,6 +270,25 @@ export class Model {
     return interruptible("inspection", (signal) => runInspection(this, open, prompt, options, signal));
   }
 
+  /**
+   * @internal Runs the intervention pass (lib/interpret) on prepared feeds. Opens intervene.onnx on
+   * first use; only float32 conversions have one.
+   */
+  async runIntervention(feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
+    const file = this.inspectionFiles?.intervene;
+    if (!file) {
+      const why = this.inspectionFiles ? `its weights are stored as ${this.dtype}` : "it runs an ONNX export";
+      throw new Error(`${this.name} cannot be intervened on: ${why}; load it with \`dtype: "fp32"\` (the default) and without \`onnx: true\``);
+    }
+    const open = () => ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
+    this.intervention ??= open().catch((error) => {
+      this.intervention = undefined;
+      throw error;
+    });
+    const session = await this.intervention;
+    return fetches ? session.run(feeds, fetches) : session.run(feeds);
+  }
+
   /** The inspection sessions, opened once; a failed open is not remembered, so the next call tries again. */
   private openInspection(files: { inspect: string; lens: string }): Promise<InspectionSessions> {
     const open = (file: string) => ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
@@ -296,6 +317,8 @@ export class Model {
     await this.session.release();
     const inspection = await this.inspection?.catch(() => undefined);
     if (inspection) await Promise.all([inspection.inspect.release(), inspection.lens.release()]);
+    const intervention = await this.intervention?.catch(() => undefined);
+    if (intervention) await intervention.release();
   }
 }
 

@@ -1,13 +1,14 @@
 // Turning a GPT-2 checkpoint (model.safetensors) into ONNX once and reusing it: the result is
 // cached under a key made of the checkpoint's sha256, the config, the weight dtype and the
 // converter's version, so a changed checkpoint, config or graph builder gives a fresh conversion.
-// Each conversion holds four graphs over one weights file. model.onnx has the form and the exact
+// Each conversion holds four graphs (five in float32) over one weights file. model.onnx has the form and the exact
 // decoder signature of Optimum's exports, standard ONNX operators only (for other runtimes, e.g.
 // transformers.js). decoder.onnx is what gpt2-lab decodes with: it adds `logits_to_keep`, so decoding
 // skips the output head for all but the last position, and takes the cache in two parts
 // (`cacheWindow`), so a step returns only the newest keys and values and copies none of the rest.
 // inspect.onnx and lens.onnx are what `model.inspect` runs to show attention, the residual stream
-// and the logit lens; decoding never pays for their extra outputs.
+// and the logit lens, and intervene.onnx (float32 only) what attribution, ablation and patching
+// run; decoding never pays for their extra outputs.
 // The cache lives in $GPT2_LAB_CACHE, else $HF_HOME/gpt2-lab (~/.cache/huggingface/gpt2-lab).
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -22,12 +23,14 @@ import { buildLensGraph } from "./lens-graph";
 import { type Manifest, MANIFEST_FILE, ONNX_FILE, writeOnnxModels } from "./write-model";
 
 /** Bump when the graph changes, so cached conversions are rebuilt. */
-export const CONVERTER_VERSION = "6";
+export const CONVERTER_VERSION = "8";
 /** The graph gpt2-lab runs (`logits_to_keep`, the cache in two parts), beside model.onnx. */
 export const DECODER_FILE = "decoder.onnx";
 /** The inspection pass (lib/onnx/gpt2-graph.ts `inspect`) and the logit lens (lens-graph.ts). */
 export const INSPECT_FILE = "inspect.onnx";
 export const LENS_FILE = "lens.onnx";
+/** The intervention pass (lib/onnx/intervention-graph.ts): float32 conversions only. */
+export const INTERVENE_FILE = "intervene.onnx";
 
 export interface ConvertOptions {
   /** How the weights are stored: see `Gpt2GraphOptions.dtype`. @default "fp32" */
@@ -50,6 +53,8 @@ export interface ConvertedModel {
   inspect: string;
   /** lens.onnx: ln_f and the output head over residual-stream states, top tokens out. */
   lens: string;
+  /** intervene.onnx: one pass with heads, MLPs and the residual stream scaled or replaced; float32 conversions only. */
+  intervene: string | null;
 }
 
 /** The path of the float32 model.onnx converted from `weightsPath` (see `convertCheckpoint`). */
@@ -75,6 +80,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
       decoder: path.join(dir, DECODER_FILE),
       inspect: path.join(dir, INSPECT_FILE),
       lens: path.join(dir, LENS_FILE),
+      intervene: dtype === "fp32" ? path.join(dir, INTERVENE_FILE) : null,
     };
     if (fs.existsSync(dir)) {
       if (conversionProblem(dir) === null) return converted;
@@ -95,6 +101,7 @@ export async function convertCheckpoint(weightsPath: string, config: Gpt2Config,
         { file: DECODER_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, logitsToKeep: true, cacheWindow: true }) },
         { file: INSPECT_FILE, graph: buildGpt2Graph(config, checkpoint, { dtype, inspect: true }) },
         { file: LENS_FILE, graph: buildLensGraph(config, checkpoint, dtype) },
+        ...(dtype === "fp32" ? [{ file: INTERVENE_FILE, graph: buildGpt2Graph(config, checkpoint, { intervene: true }) }] : []),
       ];
       await writeOnnxModels(dir, graphs, `converter ${CONVERTER_VERSION}`, signal);
     } catch (error) {

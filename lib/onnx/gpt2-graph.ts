@@ -16,6 +16,7 @@ import { GELU, type Gpt2Config, innerSize } from "../config";
 import type { Checkpoint } from "../weights/checkpoint";
 import { GraphBuilder } from "./graph-builder";
 import { gpt2Weights, type WeightDtype } from "./graph-weights";
+import { interventionHooks } from "./intervention-graph";
 
 export { WEIGHT_DTYPES, type WeightDtype } from "./graph-weights";
 
@@ -60,6 +61,12 @@ export interface Gpt2GraphOptions {
    * @default false
    */
   inspect?: boolean;
+  /**
+   * The intervention pass (intervention-graph.ts): like `inspect` one pass without a cache and
+   * logits for the last position, with inputs that scale or replace heads, MLPs and the residual
+   * stream, and outputs for attribution. Float32 weights only. @default false
+   */
+  intervene?: boolean;
 }
 
 /** Stands in for -infinity on masked attention scores, as transformers does (finfo(dtype).min). */
@@ -69,10 +76,12 @@ const MASKED_SCORE = { fp32: -3.4028234663852886e38, fp16: -65504 };
 export function buildGpt2Graph(
   config: Gpt2Config,
   checkpoint: Checkpoint,
-  { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false, inspect = false }: Gpt2GraphOptions = {},
+  { dtype = "fp32", logitsToKeep = false, attention = "standard", cacheWindow = false, inspect = false, intervene = false }: Gpt2GraphOptions = {},
 ): GraphBuilder {
   if (cacheWindow && attention !== "standard") throw new RangeError("`cacheWindow` builds its own attention; leave `attention` out");
-  if (inspect && (attention !== "standard" || logitsToKeep)) throw new RangeError("`inspect` needs standard attention and no `logitsToKeep`");
+  if ((inspect || intervene) && (attention !== "standard" || logitsToKeep || cacheWindow)) throw new RangeError("`inspect` and `intervene` need standard attention, no cache and no `logitsToKeep`");
+  if (intervene && (inspect || dtype !== "fp32")) throw new RangeError("`intervene` is its own pass, with float32 weights");
+  const onePass = inspect || intervene;
   const g = new GraphBuilder();
   const d = config.n_embd;
   const heads = config.n_head;
@@ -90,8 +99,8 @@ export function buildGpt2Graph(
   const inputIds = g.input("input_ids", INT64, ["batch_size", "sequence_length"]);
   const attentionMask = g.input("attention_mask", INT64, ["batch_size", "total_length"]);
   const positionIds = g.input("position_ids", INT64, ["batch_size", "sequence_length"]);
-  const keep = logitsToKeep ? g.input("logits_to_keep", INT64, []) : inspect ? g.int64([1], []) : null;
-  g.output("logits", DataType.FLOAT, ["batch_size", logitsToKeep ? "kept_length" : inspect ? 1 : "sequence_length", vocab]);
+  const keep = logitsToKeep ? g.input("logits_to_keep", INT64, []) : onePass ? g.int64([1], []) : null;
+  g.output("logits", DataType.FLOAT, ["batch_size", logitsToKeep ? "kept_length" : onePass ? 1 : "sequence_length", vocab]);
   const shapeBS = g.op1("Shape", [inputIds]); // [batch, seq]
   const tokens = w.tokenEmbedding(inputIds);
 
@@ -101,6 +110,7 @@ export function buildGpt2Graph(
 
   const rowsBSD = g.op1("Concat", [shapeBS, g.int64([d])], { axis: 0 }); // [batch, seq, d]
   const rowsOfD = g.int64([-1, d]);
+  const hooks = intervene ? interventionHooks(g, config, w, rowsBSD) : null;
   const attend = cacheWindow ? windowedAttention() : attention === "fused" ? fusedAttention() : standardAttention();
 
   // What every layer's scores share: the mask, where query i (at absolute index past + i) sees key j
@@ -129,24 +139,27 @@ export function buildGpt2Graph(
   function standardAttention() {
     const { visible, maskedScore, scale } = scoring();
     const splitHeads = g.op1("Concat", [shapeBS, g.int64([heads, headDim])], { axis: 0 }); // [batch, seq, heads, headDim]
-    return (qkv: string, i: number): string => {
+    return (qkv: string, i: number, projection?: string): string => {
       // Split into heads [batch, heads, seq, headDim]; append this step's keys and values to the cache
-      // (the inspection pass has none: every key is this run's).
+      // (the inspection and intervention passes have none: every key is this run's).
       const [q, k, v] = g
         .op("Split", [qkv, g.int64([d, d, d])], { axis: 1 }, 3)
         .map((t) => g.op1("Transpose", [g.op1("Reshape", [t, splitHeads])], { perm: [0, 2, 1, 3] }));
       let key = k;
       let value = v;
-      if (!inspect) {
+      if (!onePass) {
         const [pastKey, pastValue] = layerCache(i);
         key = g.op1("Concat", [pastKey, k], { axis: 2 }, `present.${i}.key`);
         value = g.op1("Concat", [pastValue, v], { axis: 2 }, `present.${i}.value`);
       }
       // Scaled dot-product attention with the shared mask.
       const scores = g.op1("Mul", [g.op1("MatMul", [q, g.op1("Transpose", [key], { perm: [0, 1, 3, 2] })]), scale]);
-      const weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
+      let weights = g.op1("Softmax", [g.op1("Where", [visible, scores, maskedScore])], { axis: -1 });
       if (inspect) float32Output(weights, `attentions.${i}`, ["batch_size", heads, "sequence_length", "sequence_length"]);
-      return g.op1("Reshape", [g.op1("Transpose", [g.op1("MatMul", [weights, value])], { perm: [0, 2, 1, 3] }), rowsOfD]);
+      if (hooks) weights = hooks.weights(weights, i);
+      let z = g.op1("MatMul", [weights, value]);
+      if (hooks) z = hooks.heads(z, i, projection!);
+      return g.op1("Reshape", [g.op1("Transpose", [z], { perm: [0, 2, 1, 3] }), rowsOfD]);
     };
   }
 
@@ -220,24 +233,41 @@ export function buildGpt2Graph(
   };
   observe(x, 0);
 
+  const attentionBiases: string[] = [];
   for (let i = 0; i < config.n_layer; i++) {
     const h = `h.${i}`;
+    if (hooks) x = hooks.residual(x, i);
     const qkv = linear(layerNorm(x, `${h}.ln_1`), `${h}.attn.c_attn`, d, 3 * d);
-    const attended = attend(qkv, i);
-    x = g.op1("Add", [x, written(linear(attended, `${h}.attn.c_proj`, d, d), "attention")]);
+    let projected: string;
+    if (hooks) {
+      // The projection is declared once and shared with the per-head writes.
+      const projection = weight(`${h}.attn.c_proj.weight`, [d, d]);
+      const bias = weight(`${h}.attn.c_proj.bias`, [d]);
+      attentionBiases.push(bias);
+      projected = g.op1("Gemm", [attend(qkv, i, projection), projection, bias]);
+    } else {
+      projected = linear(attend(qkv, i), `${h}.attn.c_proj`, d, d);
+    }
+    x = g.op1("Add", [x, written(projected, "attention")]);
     // MLP with gelu_new: 0.5·u·(1 + tanh(√(2/π)·(u + 0.044715·u³))), in the form onnxruntime fuses.
     const inner = innerSize(config);
     const u = linear(layerNorm(x, `${h}.ln_2`), `${h}.mlp.c_fc`, d, inner);
     const cube = g.op1("Pow", [u, constant(3)]);
     const tanh = g.op1("Tanh", [g.op1("Mul", [g.op1("Add", [u, g.op1("Mul", [cube, constant(GELU.cubic)])]), constant(GELU.scale)])]);
     const gelu = g.op1("Mul", [g.op1("Mul", [u, constant(0.5)]), g.op1("Add", [tanh, constant(1)])]);
-    x = g.op1("Add", [x, written(linear(gelu, `${h}.mlp.c_proj`, inner, d), "mlp")]);
+    const mlpOut = linear(gelu, `${h}.mlp.c_proj`, inner, d);
+    x = g.op1("Add", [x, written(hooks ? hooks.mlp(mlpOut, i) : mlpOut, "mlp")]);
     observe(x, i + 1);
   }
   if (inspect) {
     for (const [kind, parts] of Object.entries(writes)) {
       float32Output(parts.length > 1 ? g.op1("Concat", parts, { axis: 0 }) : parts[0], `${kind}_writes`, [config.n_layer, "batch_size", "sequence_length"]);
     }
+  }
+
+  if (hooks) {
+    x = hooks.residual(x, config.n_layer);
+    hooks.finish(attentionBiases);
   }
 
   // Output head: logits = ln_f(x) · wteᵀ, back in [batch, seq, vocab]; with `logits_to_keep`, only

@@ -40,6 +40,13 @@ test("bad flags exit 2 with the flag's name, before any download of the model", 
     [["--do-sample", "--top-p", "2"], /Expected --top-p to be a number in \(0, 1\]/],
     [["--do-sample", "--temperature", "0"], /Expected --temperature to be a finite number > 0/],
     [["--dtype", "q4"], /--dtype must be one of fp32, fp16, int8, got `q4`/],
+    [["--num-beams", "0"], /Expected --num-beams to be a positive integer, got `0`/],
+    [["--num-beams", "2", "--num-return-sequences", "3"], /Expected --num-return-sequences to be at most --num-beams \(2\), got 3/],
+    [["--repetition-penalty", "0"], /Expected --repetition-penalty to be a finite number > 0/],
+    [["--repetition-penalty=-1.2"], /Expected --repetition-penalty to be a finite number > 0/],
+    [["--do-sample", "--min-p", "1.5"], /Expected --min-p to be a number in \[0, 1\]/],
+    [["--do-sample", "--min-p=-0.1"], /Expected --min-p to be a number in \[0, 1\]/],
+    [["--num-beams", "2", "--early-stopping", "soon"], /--early-stopping must be true, false or never, got `soon`/],
   ];
   for (const [flags, message] of cases) {
     const { code, stderr } = await cli("generate", "--model", "gpt2", "--prompt", "Hi", ...flags);
@@ -155,4 +162,33 @@ test("inspect without --json prints the lens as a table, and --top 0 is refused 
   const bad = await cli("inspect", "--model", "gpt2", "--prompt", "Hi", "--top", "0");
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--top must be an integer in \[1, 50257\], got `0`/);
+});
+
+test("beam search from the command line: JSON with Hugging Face's scores, best first", async () => {
+  const { code, stdout, stderr } = await cli("generate", "--model", tiny, "--prompt", "Hi", "--num-beams", "3", "--num-return-sequences", "3", "--max-new-tokens", "5", "--json");
+  assert.equal(code, 0, stderr);
+  const { samples } = JSON.parse(stdout);
+  assert.equal(samples.length, 3);
+  assert.ok(samples.every((s: { score: number; ids: number[] }) => typeof s.score === "number" && s.ids.length > 0));
+  assert.ok(samples[0].score >= samples[1].score && samples[1].score >= samples[2].score);
+});
+
+test("attribute and inspect --ablate-head: JSON that adds up, and heads out of range refused", async () => {
+  const attributed = await cli("attribute", "--model", tiny, "--prompt", "The cat sat", "--json");
+  assert.equal(attributed.code, 0, attributed.stderr);
+  const { logit, parts } = JSON.parse(attributed.stdout);
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const total = parts.embeddings + sum(parts.heads.flat()) + sum(parts.attentionBias) + sum(parts.mlps) + parts.finalBias;
+  assert.ok(Math.abs(total - logit) < 1e-3, `${total} against ${logit}`);
+  const ablated = await cli("inspect", "--model", tiny, "--prompt", "The cat sat", "--ablate-head", "0.1", "--ablate-head", "1.3", "--json");
+  assert.equal(ablated.code, 0, ablated.stderr);
+  const result = JSON.parse(ablated.stdout);
+  assert.equal(result.logits.length, 50257);
+  assert.ok(result.next.prob > 0 && result.next.prob <= 1);
+  const bad = await cli("inspect", "--model", tiny, "--prompt", "The cat sat", "--ablate-head", "2.0");
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /the layer of --ablate-head 2\.0 to be an integer in \[0, 1\] \(this model has 2 layers\)/);
+  const twoTokens = await cli("attribute", "--model", tiny, "--prompt", "The cat sat", "--target", " on the");
+  assert.equal(twoTokens.code, 2);
+  assert.match(twoTokens.stderr, /--target.*exactly one token/);
 });

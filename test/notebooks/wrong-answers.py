@@ -33,6 +33,27 @@ WRONG_ANSWERS = {
             "const penalisedLogit = 3;",
         ],
     },
+    "06-why-this-token.ipynb": {
+        "  return (\n    parts.embeddings +\n    sum(parts.heads.flat()) +\n    sum(parts.attentionBias) +\n    sum(parts.mlps) +\n    parts.finalBias\n  );": [
+            # ln_f's bias forgotten
+            "  return parts.embeddings + sum(parts.heads.flat()) + sum(parts.attentionBias) + sum(parts.mlps);",
+            # the attention biases forgotten
+            "  return parts.embeddings + sum(parts.heads.flat()) + sum(parts.mlps) + parts.finalBias;",
+            # the heads alone
+            "  return sum(parts.heads.flat());",
+        ],
+        "const restoringPosition = cleanIds.findIndex((id, t) => id !== corruptedIds[t]);": [
+            "const restoringPosition = 0;",  # a token both prompts share
+            "const restoringPosition = cleanIds.length - 1;",  # the last token, also shared
+            "const restoringPosition = -1;",
+        ],
+        "const leanedOn = occluded.tokens.reduce(\n  (best, t, i, all) => (t.change < all[best].change ? i : best),\n  0,\n);": [
+            # the largest rise instead of the largest drop
+            "const leanedOn = occluded.tokens.reduce((best, t, i, all) => (t.change > all[best].change ? i : best), 0);",
+            "const leanedOn = -1;",
+            "const leanedOn = occluded.tokens.length;",
+        ],
+    },
 }
 
 

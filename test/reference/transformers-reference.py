@@ -1,4 +1,4 @@
-"""Hugging Face transformers as the reference for gpt2-lab's decoding (test/reference/transformers.test.ts).
+"""Hugging Face transformers as the reference for gpt2-lab's decoding and ablation (test/reference/*.test.ts).
 
 Reads one JSON request from standard input and writes one JSON answer to standard output:
   {"prepare": {"source": DIR, "out": DIR, "eos_scale": S}}
@@ -8,7 +8,9 @@ Reads one JSON request from standard input and writes one JSON answer to standar
       steps: {"ids": [...], "options": {...}}: one sampling step on the whole of `ids` as the prompt,
         answered with HF's final distribution (softmax of `scores[0]`), float32 as base64;
       generations: {"ids": [...], "max_new_tokens": N, "options": {...}}: `generate` without
-        sampling, answered with the new ids of each returned sequence and, for beams, `sequences_scores`.
+        sampling, answered with the new ids of each returned sequence and, for beams, `sequences_scores`;
+      head_masks: {"ids": [...], "heads": [[layer, head], ...]}: the last position's logits of a forward
+        pass with those heads masked (`head_mask`), float32 as base64.
 Options are `generate`'s own keyword arguments (snake_case).
 """
 
@@ -57,7 +59,15 @@ def run(request):
         sequences = [row[len(case["ids"]):].tolist() for row in out.sequences]
         scores = out.sequences_scores.tolist() if getattr(out, "sequences_scores", None) is not None else None
         generations.append({"sequences": sequences, "scores": scores})
-    return {"steps": steps, "generations": generations, "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__}}
+    head_masks = []
+    for case in request.get("head_masks", []):
+        # Hugging Face's head_mask: 1 keeps a head, 0 multiplies its attention weights by 0.
+        mask = torch.ones(model.config.n_layer, model.config.n_head)
+        for layer, head in case["heads"]:
+            mask[layer, head] = 0
+        logits = model(torch.tensor([case["ids"]]), head_mask=mask).logits[0, -1].float().numpy().astype("<f4")
+        head_masks.append(base64.b64encode(logits.tobytes()).decode())
+    return {"steps": steps, "generations": generations, "head_masks": head_masks, "versions": {"torch": torch.__version__, "transformers": __import__("transformers").__version__}}
 
 
 def main():

@@ -5,7 +5,6 @@
 // runs in .venv-reference (scripts/python-env.sh, requirements/reference.txt), made here on first
 // use; when it cannot be made or run, the test fails.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,26 +16,10 @@ import { loadModel } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
 import { processLogits, type SamplingOptions } from "../../lib/sampling/pipeline";
 import { makeModel } from "../../lib/weights/make-model";
+import { askReference, floats, referencePython } from "./python-reference";
 
-const root = path.resolve(__dirname, "../../..");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-parity-"));
 process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
-
-/** The reference environment's python, made on first use (about a minute). */
-function referencePython(): string {
-  const script = `source "${root}/scripts/python-env.sh" && gpt2_lab_reference_python`;
-  return execFileSync("bash", ["-c", script], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-}
-
-function askReference(python: string, request: object): any {
-  const out = execFileSync(python, [path.join(root, "test/reference/transformers-reference.py")], {
-    input: JSON.stringify(request),
-    encoding: "utf8",
-    maxBuffer: 1 << 30,
-    stdio: ["pipe", "pipe", "inherit"],
-  });
-  return JSON.parse(out);
-}
 
 const snake = (options: object) => Object.fromEntries(Object.entries(options).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), v]));
 
@@ -85,7 +68,7 @@ describe("decoding equals Hugging Face transformers 4.46", () => {
     const [logits] = await model.nextTokenLogits(model.tokenizer.decode(context));
     assert.deepEqual(model.tokenizer.encode(model.tokenizer.decode(context)).ids, context);
     STEP_CASES.forEach((options, c) => {
-      const expected = new Float32Array(Buffer.from(answer.steps[c], "base64").buffer.slice(0));
+      const expected = floats(answer.steps[c]);
       const { probs } = processLogits(logits, options, { ids: context, newTokens: 0 });
       let worst = 0;
       let support = 0;
