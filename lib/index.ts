@@ -33,6 +33,7 @@ export type { Occlusion, OccludeOptions } from "./interpret/occlude";
 
 // Inside the model (`model.inspect`).
 export type { Inspection, InspectOptions, LensEntry, LensToken } from "./inspect/inspect";
+export { surprise, type Surprise } from "./inspect/surprise";
 
 // One step's distribution, stage by stage.
 export { softmax, logSoftmax, argmax, entropy, topN, rankOf, sampleToken, type TokenProb } from "./sampling/distribution";

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `npm run test:notebooks`: executes every notebook headless (test/notebooks/run-notebooks.py: nbclient,
-# tslab kernel, HTML export to build/notebooks/), interrupts the kernel in every common cell shape
+# tslab kernel, HTML export to build/notebooks/), runs each exercise with wrong answers
+# (test/notebooks/wrong-answers.py), executes the notebooks again on two random models, interrupts the
+# kernel in every common cell shape
 # (test/notebooks/interrupt-kernel.py), then runs the notebooks in JupyterLab 4 and Notebook 7 in Chromium
 # (test/notebooks/lab-check.mjs); screenshots in build/screenshots/. Jupyter comes from the project's
 # .venv (scripts/jupyter-env.sh), made on first use. Exits non-zero if any check fails.
@@ -41,6 +43,15 @@ export GPT2_LAB_MODEL
 status=0
 "$GPT2_LAB_PYTHON" test/notebooks/run-notebooks.py "${notebooks[@]}" || status=1
 "$GPT2_LAB_PYTHON" test/notebooks/wrong-answers.py || status=1
+# The notebooks again on two random models (the `tiny` shape and GPT-2's own, seeded), so that a
+# sentence true only of the built-in model, or a self-check that only it passes, fails here.
+for shape in tiny gpt2; do
+  random_model="$ROOT/build/random-$shape-seed-3"
+  if [ ! -f "$random_model/config.json" ]; then
+    node bin/gpt2-lab.js make-model --shape "$shape" --seed 3 --out "$random_model" --force >/dev/null || exit 1
+  fi
+  GPT2_LAB_MODEL="$random_model" "$GPT2_LAB_PYTHON" test/notebooks/run-notebooks.py --out "build/notebooks-random-$shape" "${notebooks[@]}" || status=1
+done
 if [ "$browser" = 1 ]; then
   # A random model at GPT-2's own shape, made once: converting and inspecting it takes long enough to interrupt.
   big_model="$ROOT/build/gpt2-random"

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { courseHashes, ngramHashes } from "./notebooks/course-ngrams";
 
 interface Cell {
   cell_type: "code" | "markdown" | "raw";
@@ -19,6 +20,7 @@ interface Notebook {
 
 const dir = path.join(__dirname, "..", "..", "notebooks");
 const names = fs.readdirSync(dir).filter((n) => n.endsWith(".ipynb")).sort();
+const course = courseHashes();
 const text = (cell: Cell) => (Array.isArray(cell.source) ? cell.source.join("") : cell.source);
 
 test("the course's notebooks are there", () => {
@@ -52,6 +54,11 @@ for (const name of names) {
       const long = text(cell).split("\n").filter((line) => line.length > 100);
       assert.deepEqual(long, [], `code cell ${i}`);
     }
+  });
+
+  test(`${name}: no run of six words from the course's text (its prose is retold, never copied)`, () => {
+    const copied = notebook.cells.flatMap((cell) => ngramHashes(text(cell)).filter(({ hash }) => course.has(hash)).map(({ run }) => run));
+    assert.deepEqual([...new Set(copied)], [], "runs of six words that the course has too");
   });
 
   test(`${name}: ends with Questions and Going further; every exercise has a TODO`, () => {

@@ -1,6 +1,6 @@
-"""Each exercise's self-check must catch wrong answers: runs the notebook's first code cell (the
-library and the model) and one exercise cell with a wrong answer put in place of the notebook's,
-and expects the cell to print ✗ and no ✓. The wrong answers tried are listed below, per exercise.
+"""Each exercise's self-check must catch wrong answers: runs the notebook up to an exercise cell,
+with a wrong answer put in place of the notebook's in that cell, and expects the cell to print ✗
+and no ✓. The wrong answers tried are listed below, per exercise.
 Run through scripts/test-notebooks.sh, which registers the kernel and picks the model.
 """
 import sys
@@ -13,6 +13,47 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # notebook -> exercise (a line of its cell, replaced) -> wrong lines tried in its place.
 WRONG_ANSWERS = {
+    "00-typescript-for-python-users.ipynb": {
+        "const lengths = words.filter((word) => word.length > 3).map((word) => word.length);": [
+            "const lengths = words.map((word) => word.length);",  # no filter
+            "const lengths = words.filter((word) => word.length >= 3).map((word) => word.length);",
+            "const lengths = words.filter((word) => word.length > 3);",  # the words, not their lengths
+        ],
+    },
+    "02-generating-with-gpt2.ipynb": {
+        "const coldTemperature = 0.01;\nconst hotTemperature = 100;": [
+            "const coldTemperature = 1;\nconst hotTemperature = 1;",
+            "const coldTemperature = 0.7;\nconst hotTemperature = 0.8;",
+            "const coldTemperature = 100;\nconst hotTemperature = 0.01;",  # swapped
+        ],
+        "doSample: false, seed": [
+            "doSample: true, seed",  # sampling instead of greedy decoding
+        ],
+        "      topK: k,\n      temperature: t,": [
+            "      topK: 50,\n      temperature: t,",  # k ignored
+            "      topK: k,\n      temperature: 1,",  # temperature ignored
+            "      topK: 1,\n      temperature: t,",  # greedy everywhere
+        ],
+    },
+    "03-inside-gpt2.ipynb": {
+        "  for (let key = 0; key <= query; key++) total += row[key];": [
+            "  for (let key = 0; key < query; key++) total += row[key];",  # off by one
+            "  for (let key = 1; key <= query; key++) total += row[key];",  # the first key left out
+            "  total = row[query];",
+        ],
+        "const firstLayer = mine.lens.findIndex((layer) => layer[lastPosition].id === mine.next.id);": [
+            "const firstLayer = mine.lens.findIndex((layer) => layer[lastPosition].id === mine.next.id) + 1;",
+            "const firstLayer = -1;",
+            "const firstLayer = mine.lens.length;",
+        ],
+    },
+    "04-temperature-and-top-k.ipynb": {
+        "const lowTemperature = 0.5;\nconst highTemperature = 2;": [
+            "const lowTemperature = 1;\nconst highTemperature = 1;",  # equal
+            "const lowTemperature = 2;\nconst highTemperature = 0.5;",  # swapped
+            "const lowTemperature = 0.7;\nconst highTemperature = 0.7;",
+        ],
+    },
     "05-decoding-strategies.ipynb": {
         "return probs.flatMap((p, id) => (p >= minP * top ? [id] : []));": [
             # an absolute cut, as epsilon sampling makes
@@ -75,7 +116,6 @@ def main():
     for name, exercises in WRONG_ANSWERS.items():
         for right, wrongs in exercises.items():
             nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-            first = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
             cell = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code" and right in c.source), None)
             if cell is None:
                 failures.append(f"{name}: no cell holds `{right}`")
@@ -84,7 +124,8 @@ def main():
             for wrong in wrongs:
                 tried += 1
                 nb.cells[cell].source = source.replace(right, wrong)
-                _, output = run_cells(nb, [first, cell], kernel)
+                before = [i for i in range(cell) if nb.cells[i].cell_type == "code"]
+                output = run_cells(nb, before + [cell], kernel)[-1]
                 if "✗" not in output or "✓" in output:
                     failures.append(f"{name}: `{wrong}` was not caught; the cell printed: {output.strip()!r}")
                 else:
