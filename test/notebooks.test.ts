@@ -24,7 +24,7 @@ const course = courseHashes();
 const text = (cell: Cell) => (Array.isArray(cell.source) ? cell.source.join("") : cell.source);
 
 test("the course's notebooks are there", () => {
-  for (const name of ["01-what-are-llms.ipynb", "02-generating-with-gpt2.ipynb", "03-inside-gpt2.ipynb", "04-temperature-and-top-k.ipynb", "05-decoding-strategies.ipynb", "06-why-this-token.ipynb"]) {
+  for (const name of ["00-typescript-for-python-users.ipynb", "01-what-are-llms.ipynb", "02-generating-with-gpt2.ipynb", "03-inside-gpt2.ipynb", "04-temperature-and-top-k.ipynb", "05-decoding-strategies.ipynb", "06-why-this-token.ipynb"]) {
     assert.ok(names.includes(name), `notebooks/${name} is missing`);
   }
 });

@@ -64,7 +64,7 @@ export function architectureFigure(config: Gpt2Config): PlotlyFigure {
     // Residual connections: the stream goes around each sub-block.
     arrow(2.45, 3.75, 6.6),
     arrow(2.45, 7.2, 10.2),
-    { x: 2.3, y: 5.2, text: "residual", textangle: -90, showarrow: false, font: { size: 10, color: "#555" } },
+    { x: 2.3, y: 5.2, text: "residual", textangle: -90, showarrow: false, font: { size: 11, color: "#555" } },
     // The loop back: the new token becomes part of the input.
     { ...arrow(9.2, 16.6, 0, 9.2) },
     { x: 9.45, y: 8.3, text: "auto-regressive: feed the longer sequence back in", textangle: -90, showarrow: false, font: { size: 11, color: "#555" } },
@@ -92,13 +92,13 @@ export function architectureFigure(config: Gpt2Config): PlotlyFigure {
       },
     ],
     layout: {
-      title: { text: `GPT-2 with ${layers} blocks, ${heads} heads, ${n(d)} wide, ${n(inner)} in the MLP, ${n(vocab)} outputs` },
+      title: { text: `GPT-2 with ${layers} blocks<br><sub>${heads} heads, ${n(d)} wide, ${n(inner)} in the MLP, ${n(vocab)} outputs</sub>` },
       height: 760,
       xaxis: { range: [1.2, 10.2], visible: false, fixedrange: true },
       yaxis: { range: [17.3, -0.7], visible: false, fixedrange: true },
       shapes,
       annotations,
-      margin: { t: 50, l: 10, r: 10, b: 10 },
+      margin: { t: 70, l: 10, r: 10, b: 10 },
       showlegend: false,
     },
   };

@@ -9,7 +9,13 @@ import { type PlotlyFigure, type PlotlyTrace, positionLabels } from "./figure";
 
 /** Weights carried by one figure for its selector (about 10 bytes each in the notebook). */
 const VALUE_BUDGET = 2_000_000;
-const WEIGHT_COLOURS = "Blues";
+/** White at weight 0, dark blue at 1, so that a near-zero weight differs from a masked (blank, grey) cell. */
+const WEIGHT_COLOURS = [
+  [0, "#ffffff"],
+  [1, "#08306b"],
+];
+/** The background a masked cell (no value) shows. */
+const MASKED_COLOUR = "#bdbdbd";
 
 /** Options of {@link attentionMaskFigure}. */
 export interface AttentionMaskOptions {
@@ -38,7 +44,10 @@ export function causalMask(length: number, attentionMask?: number[]): number[][]
  */
 export function attentionMaskFigure(tokens: string[], { attentionMask }: AttentionMaskOptions = {}): PlotlyFigure {
   if (!Array.isArray(tokens) || tokens.length === 0) throw new RangeError("Expected `tokens` to be a non-empty array of token texts");
-  const z = causalMask(tokens.length, attentionMask);
+  const allowed = causalMask(tokens.length, attentionMask);
+  // 1: may attend; 0.5: a padding key (masked for every query); 0: a later position (masked).
+  const z = allowed.map((row, i) => row.map((ok, j) => (ok ? 1 : attentionMask?.[j] === 0 ? 0.5 : 0)));
+  const what = ["a later position: masked", "padding: masked", "may attend"];
   const positions = tokens.map((_, i) => i);
   const labels = positionLabels(tokens);
   // Square cells of about 40 px, within 420-720 px, plus room for the labels.
@@ -53,20 +62,24 @@ export function attentionMaskFigure(tokens: string[], { attentionMask }: Attenti
         zmin: 0,
         zmax: 1,
         colorscale: [
-          [0, "#f2f2f2"],
+          [0, "#e0e0e0"],
+          [0.33, "#e0e0e0"],
+          [0.33, "#fdae6b"],
+          [0.67, "#fdae6b"],
+          [0.67, "#1f77b4"],
           [1, "#1f77b4"],
         ],
-        showscale: false,
+        colorbar: { tickvals: [0.17, 0.5, 0.83], ticktext: what, thickness: 14, len: 0.5 },
         xgap: 2,
         ygap: 2,
-        customdata: z.map((row) => row.map((allowed) => (allowed ? "may attend" : "masked"))),
+        customdata: z.map((row) => row.map((v) => what[v * 2])),
         hovertemplate: "query %{y} → key %{x}: %{customdata}<extra></extra>",
       },
     ],
     layout: {
-      title: { text: "Causal mask: blue = may attend", y: 0.98 },
+      title: { text: "Causal mask: which keys each query may attend to", y: 0.98 },
       height: size,
-      width: size + 60,
+      width: size + 220,
       xaxis: { title: { text: "key (attended to)" }, tickvals: positions, ticktext: labels, side: "top", tickangle: -45, constrain: "domain" },
       yaxis: { title: { text: "query" }, tickvals: positions, ticktext: labels, autorange: "reversed", scaleanchor: "x" },
       margin: { t: 150, l: 140, r: 20, b: 20 },
@@ -104,7 +117,8 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
   if (head !== "all") expectInteger(head, "head", 0, heads - 1, `each layer has ${heads} heads, or pass "all"`);
   const T = tokens.length;
   const labels = positionLabels(tokens);
-  const matrix = (l: number, h: number) => Array.from({ length: T }, (_, q) => Array.from(attentions[l][h][q], round));
+  // Keys after the query are masked: left blank, so they show the grey background, not a weight of 0.
+  const matrix = (l: number, h: number) => Array.from({ length: T }, (_, q) => Array.from(attentions[l][h][q], (v, k) => (k > q ? null : round(v))));
   // Every layer's weights when they fit the budget, else only the chosen layer's.
   const shown = layers * heads * T * T <= VALUE_BUDGET ? Array.from({ length: layers }, (_, l) => l) : [layer];
   const heatmap = (l: number, h: number, axis = ""): PlotlyTrace => ({
@@ -115,7 +129,8 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
     zmin: 0,
     zmax: 1,
     colorscale: WEIGHT_COLOURS,
-    reversescale: true,
+    colorbar: { title: { text: "weight<br>(grey: masked)" } },
+    hoverongaps: false,
     ...(axis ? { xaxis: `x${axis}`, yaxis: `y${axis}`, showscale: axis === "1" ? true : false } : {}),
     hovertemplate: `query %{y}<br>key %{x}<br>weight %{z:.3f}<extra>head ${h}</extra>`,
   });
@@ -128,7 +143,8 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
       layout: {
         title: { text: title(layer, head) },
         height: size,
-        width: size + 120,
+        width: size + 160,
+        plot_bgcolor: MASKED_COLOUR,
         xaxis: { title: { text: "key (attended to)" }, tickangle: -45 },
         yaxis: { title: { text: "query" }, autorange: "reversed" },
         margin: { t: 100, l: 140, r: 20, b: 140 },
@@ -144,18 +160,21 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
     const r = Math.floor(h / cols);
     const c = h % cols;
     const gap = 0.02;
-    axes[`xaxis${h + 1}`] = { domain: [c / cols + gap, (c + 1) / cols - gap], showticklabels: false, anchor: `y${h + 1}`, title: { text: `head ${h}`, standoff: 2, font: { size: 11 } } };
-    axes[`yaxis${h + 1}`] = { domain: [1 - (r + 1) / rows + gap * 2, 1 - r / rows - gap], showticklabels: false, autorange: "reversed", anchor: `x${h + 1}` };
+    // Token labels on the bottom row and the left column only, where they do not collide.
+    const bottom = r === rows - 1 || h + cols >= heads;
+    axes[`xaxis${h + 1}`] = { domain: [c / cols + gap, (c + 1) / cols - gap], showticklabels: bottom, tickfont: { size: 11 }, tickangle: -90, anchor: `y${h + 1}`, title: { text: `head ${h}`, standoff: 2, font: { size: 12 } } };
+    axes[`yaxis${h + 1}`] = { domain: [1 - (r + 1) / rows + gap * 2, 1 - r / rows - gap], showticklabels: c === 0, tickfont: { size: 11 }, autorange: "reversed", anchor: `x${h + 1}` };
   }
-  const title = (l: number) => `Attention weights of the ${heads} heads of layer ${l} (query down, key across)`;
+  const title = (l: number) => `The ${heads} heads of layer ${l}<br><sub>query down, key across; grey: masked</sub>`;
   const headIndices = Array.from({ length: heads }, (_, h) => h);
   return {
     data: headIndices.map((h) => heatmap(layer, h, String(h + 1))),
     layout: {
       title: { text: title(layer) },
-      height: Math.max(480, Math.min(1400, 180 * rows + 80)),
+      height: Math.max(480, Math.min(1600, 200 * rows + 160)),
       ...axes,
-      margin: { t: 90, l: 20, r: 20, b: 40 },
+      plot_bgcolor: MASKED_COLOUR,
+      margin: { t: 90, l: 110, r: 20, b: 110 },
       updatemenus: [menu(shown.map((l) => ({ label: `layer ${l}`, args: [{ z: headIndices.map((h) => matrix(l, h)) }, { title: { text: title(l) } }, headIndices] })), shown.indexOf(layer))],
     },
   };
@@ -209,7 +228,9 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
   }
   const label = layer === "mean" ? choices[0].label : head === "mean" ? `layer ${layer}, mean of heads` : `layer ${layer} · head ${head}`;
   const active = choices.findIndex((c) => c.label === label);
-  const title = (what: string) => `Where each new token looked (${what})`;
+  const title = (what: string) => `Where each new token looked<br><sub>${what}</sub>`;
+  // The colour scale spans each choice's own weights: averages rarely come near 1.
+  const top = (z: (number | null)[][]) => Math.max(1e-6, ...z.flat().map((v) => v ?? 0));
   return {
     data: [
       {
@@ -218,9 +239,9 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
         y: labels.slice(prompt),
         z: choices[active].z,
         zmin: 0,
-        zmax: 1,
+        zmax: top(choices[active].z),
         colorscale: WEIGHT_COLOURS,
-        reversescale: true,
+        colorbar: { title: { text: "weight" } },
         hoverongaps: false,
         hovertemplate: "choosing %{y}<br>looked at %{x}<br>weight %{z:.3f}<extra></extra>",
       },
@@ -228,11 +249,12 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
     layout: {
       title: { text: title(choices[active].label) },
       height: Math.max(380, Math.min(900, 260 + 28 * steps)),
-      xaxis: { title: { text: "earlier position (prompt left of the dotted line)" }, tickangle: -45 },
+      xaxis: { title: { text: "earlier position (prompt left of the red line; grey: not yet written)" }, tickangle: -45 },
       yaxis: { title: { text: "new token" }, autorange: "reversed" },
       margin: { t: 100, l: 140, r: 20, b: 140 },
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: prompt - 0.5, x1: prompt - 0.5, y0: 0, y1: 1, line: { color: "#d62728", width: 2, dash: "dot" } }],
-      updatemenus: [menu(choices.map((c) => ({ label: c.label, args: [{ z: [c.z] }, { title: { text: title(c.label) } }] })), active)],
+      plot_bgcolor: MASKED_COLOUR,
+      updatemenus: [menu(choices.map((c) => ({ label: c.label, args: [{ z: [c.z], zmax: [top(c.z)] }, { title: { text: title(c.label) } }] })), active)],
     },
   };
 }

@@ -54,7 +54,8 @@ export function entropyFigure(series: NamedLogits[], { temperatures = geometricR
     layout: {
       title: { text: "Entropy of the next token against temperature" },
       height: 420,
-      xaxis: { title: { text: "temperature (log scale)" }, type: "log" },
+      // The temperatures themselves as the ticks: no bare minor labels between decades.
+      xaxis: { title: { text: "temperature (log scale)" }, type: "log", ...logTicks(temperatures) },
       yaxis: { title: { text: "entropy (nats)" }, range: [0, ceiling * 1.05] },
       shapes: [
         { type: "line", xref: "paper", yref: "y", x0: 0, x1: 1, y0: ceiling, y1: ceiling, line: { dash: "dot", color: "#7f7f7f" } },
@@ -146,8 +147,22 @@ export function distinctTokensFigure({ numSamples, rows }: DistinctTokenCounts):
     layout: {
       title: { text: `Distinct next tokens in ${numSamples} samples` },
       height: 420,
-      xaxis: { title: { text: "top-k (log scale)" }, type: "log" },
-      yaxis: { title: { text: "distinct tokens" }, type: "log" },
+      xaxis: { title: { text: "top-k (log scale)" }, type: "log", ...logTicks(topKs) },
+      // At least two decades (1 to 100), so the axis always has two labelled ticks.
+      yaxis: { title: { text: "distinct tokens (log scale)" }, type: "log", ...logTicks([1, Math.max(100, numSamples)]), range: [0, Math.max(2, Math.log10(Math.max(...rows.map((r) => r.distinct), numSamples)) + 0.1)] },
     },
   };
+}
+
+/** Ticks at 1, 2 and 5 times the powers of ten over the values' range, each with its full label (no bare "2"). */
+function logTicks(values: number[]): { tickmode: "array"; tickvals: number[]; ticktext: string[] } {
+  const [min, max] = [Math.min(...values), Math.max(...values)];
+  const ticks: number[] = [];
+  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) {
+    for (const m of [1, 2, 5]) {
+      const v = Number((m * 10 ** e).toPrecision(1));
+      if (v >= min && v <= max) ticks.push(v);
+    }
+  }
+  return { tickmode: "array", tickvals: ticks, ticktext: ticks.map(String) };
 }

@@ -88,3 +88,13 @@ export const ANIMATE_NOW = { mode: "immediate", frame: { duration: 0, redraw: tr
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
+
+/**
+ * Ticks for a logarithmic probability axis: one per power of ten from 1 down to 10^-`decades`, in
+ * full-size text ("0.01", "1e-5"), where plotly's own would print minor "2" and "5" labels or small
+ * superscript exponents.
+ */
+export function logProbabilityTicks(decades = 8): { tickmode: "array"; tickvals: number[]; ticktext: string[] } {
+  const tickvals = Array.from({ length: decades + 1 }, (_, k) => 10 ** -k);
+  return { tickmode: "array", tickvals, ticktext: tickvals.map((v, k) => (k <= 3 ? String(Number(v.toFixed(k))) : `1e-${k}`)) };
+}

@@ -4,7 +4,7 @@
 // chosen) rise layer by layer.
 import { expectInteger } from "../checks";
 import type { LensEntry } from "../inspect/inspect";
-import { type PlotlyFigure, positionLabels, tokenLabel } from "./figure";
+import { logProbabilityTicks, type PlotlyFigure, positionLabels, tokenLabel } from "./figure";
 
 /** What the lens figure reads: `model.inspect`'s result fits. */
 export interface LensData {
@@ -39,7 +39,7 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
         {
           type: "scatter",
           mode: "lines+markers",
-          name: "rank (0 = top)",
+          name: "rank + 1 (1 = the top guess)",
           x: layers,
           y: entries.map((e) => e.target.rank + 1),
           yaxis: "y2",
@@ -48,17 +48,19 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
         },
       ],
       layout: {
-        title: { text: `After ${JSON.stringify(labels[position])}: ${JSON.stringify(target)} layer by layer` },
+        title: { text: `${JSON.stringify(target)} after ${JSON.stringify(labels[position])}<br><sub>its probability and rank, layer by layer</sub>` },
         height: 420,
         xaxis: { title: { text: "layer (0 = embeddings)" }, dtick: Math.max(1, Math.ceil(lens.length / 25)) },
-        yaxis: { title: { text: "probability" }, type: "log" },
+        yaxis: { title: { text: "probability (log scale)" }, type: "log", ...logProbabilityTicks(12) },
         // Rank 0 is the top; on a log axis it is drawn as rank + 1 = 1, at the bottom.
         yaxis2: {
-          title: { text: "rank + 1 (1 = top)" },
+          title: { text: "rank + 1 (1 = the top guess)" },
           type: "log",
           tickmode: "array",
           tickvals: [1, 10, 100, 1000, 10000, 100000],
           ticktext: ["1", "10", "100", "1k", "10k", "100k"],
+          // At least two decades, so that the axis always shows two labelled ticks.
+          range: [0, Math.max(2, Math.log10(Math.max(...entries.map((e) => e.target.rank + 1))) + 0.3)],
           overlaying: "y",
           side: "right",
         },
@@ -66,7 +68,11 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
       },
     };
   }
-  const cell = (e: LensEntry) => tokenLabel(e.text);
+  // Cells narrower than a few characters cannot show a token at 11 px: long tokens are cut.
+  const cell = (e: LensEntry) => {
+    const text = tokenLabel(e.text);
+    return text.length > 8 ? text.slice(0, 7) + "…" : text;
+  };
   const hover = (e: LensEntry) =>
     e.top.map((t) => `${tokenLabel(t.text)} ${t.prob.toFixed(3)}`).join("<br>") + `<br>—<br>${tokenLabel(e.target.text)}: rank ${e.target.rank}, p ${e.target.prob.toPrecision(3)}`;
   return {
@@ -79,17 +85,17 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
         text: lens.map((layer) => layer.map(cell)),
         customdata: lens.map((layer) => layer.map(hover)),
         texttemplate: "%{text}",
-        textfont: { size: 10 },
+        textfont: { size: 11 },
         zmin: 0,
         zmax: 1,
         colorscale: "Viridis",
-        colorbar: { title: { text: "p(top)" } },
+        colorbar: { title: { text: "probability<br>of the guess" } },
         hovertemplate: "layer %{y}, after %{x}<br>%{customdata}<extra></extra>",
       },
     ],
     layout: {
-      title: { text: "Logit lens: each layer's guess for the token after each position" },
-      height: Math.max(360, Math.min(1200, 200 + 22 * lens.length)),
+      title: { text: "Logit lens<br><sub>each layer's top guess for the token after each position</sub>" },
+      height: Math.max(360, Math.min(1400, 200 + 26 * lens.length)),
       xaxis: { title: { text: "position" }, tickangle: -45 },
       yaxis: { title: { text: "layer (0 = embeddings)" }, dtick: Math.max(1, Math.ceil(lens.length / 25)) },
       margin: { t: 60, l: 70, r: 20, b: 140 },

@@ -8,7 +8,7 @@ import { entropy, softmax, topN } from "../sampling/distribution";
 import { type SamplingStages, type StageName, STAGES } from "../sampling/pipeline";
 import { applyTemperature, applyTopK } from "../sampling/warpers";
 import type { StepTrace } from "../sampling/choose";
-import { ANIMATE_NOW, type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
+import { ANIMATE_NOW, logProbabilityTicks, type PlotlyFigure, type PlotlyFrame, type TokenTextFn, tokenLabels } from "./figure";
 import { stepsFigure } from "./steps";
 
 /** Label of the bar that holds the probability of every token not shown. */
@@ -78,7 +78,9 @@ export function temperatureSliderFigure(
       const probs = softmax(k > 0 ? applyTopK(scaled, k) : scaled);
       const y = shownAndRest(probs, ids);
       const setting = topKs ? `temperature ${temperature}, top-k ${k || "off"}` : `temperature ${temperature}`;
-      const heading = `${title} at ${setting} (entropy ${entropy(probs).toFixed(2)} nats)`;
+      // Said in words, since at a high temperature every bar can be near 0 beside "(rest)".
+      const held = 1 - y[y.length - 1];
+      const heading = `${title}<br><sub>${setting}: entropy ${entropy(probs).toFixed(2)} nats; the ${ids.length} tokens shown hold ${(100 * held).toFixed(held < 0.01 ? 2 : 0)}%</sub>`;
       return { name: name(temperature, k), data: [{ y }], traces: [0], layout: { title: { text: heading } } };
     }),
   );
@@ -155,7 +157,7 @@ export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, tempera
     data: [
       {
         type: "bar",
-        name: "before top-k",
+        name: "before top-k (kept)",
         x: labels,
         y: ids.map((id) => before[id]),
         marker: { color: ids.map((_, i) => (i < kept ? SHOWN_COLOUR : REMOVED_COLOUR)) },
@@ -169,9 +171,11 @@ export function topKCutFigure(logits: ArrayLike<number>, { tokenText, k, tempera
         marker: { color: AFTER_COLOUR },
         hovertemplate: "%{x}: %{y:.4f}<extra>after</extra>",
       },
+      // No bars of its own: the legend's entry for the grey bars of the first trace.
+      { type: "bar", name: "removed by top-k", x: [], y: [], marker: { color: REMOVED_COLOUR }, showlegend: true },
     ],
     layout: {
-      title: { text: `Top-k with k = ${k} at temperature ${temperature}: ${kept} tokens kept` },
+      title: { text: `Top-k with k = ${k}<br><sub>temperature ${temperature}: ${kept} tokens kept</sub>` },
       height: 440,
       barmode: "group",
       yaxis: probabilityAxis(logScale),
@@ -249,7 +253,8 @@ export function samplingStagesFigure(
 /** The y axis of a probability plot, linear or logarithmic. */
 function probabilityAxis(logScale: boolean): Record<string, unknown> {
   expectBoolean(logScale, "logScale");
-  return logScale ? { title: { text: "probability (log scale)" }, type: "log" } : { title: { text: "probability" } };
+  // One label per decade in full-size text: no bare "2" and "5" between them, no SI "µ".
+  return logScale ? { title: { text: "probability (log scale)" }, type: "log", ...logProbabilityTicks() } : { title: { text: "probability" } };
 }
 
 /** The probabilities of `ids`, then the summed probability of every other token (the "(rest)" bar). */

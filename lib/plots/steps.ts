@@ -19,7 +19,7 @@ export function stepsFigure(steps: readonly StepTrace[], title = "What each step
     // The chosen token may lie outside the listed top tokens: it then takes the last bar.
     const listed = step.top.some((e) => e.id === step.token.id) ? step.top : [...step.top.slice(0, bars - 1), step.token];
     const { text, prob, rank } = step.token;
-    const heading = `${title}: step ${t + 1} chose ${JSON.stringify(tokenLabel(text))} (probability ${prob.toFixed(3)}, rank ${rank})`;
+    const heading = `${title}<br><sub>step ${t + 1} chose ${JSON.stringify(tokenLabel(text))} (probability ${prob.toFixed(3)}, rank ${rank})</sub>`;
     return {
       name: String(t),
       data: [
@@ -42,12 +42,13 @@ export function stepsFigure(steps: readonly StepTrace[], title = "What each step
       height: 480,
       yaxis: { title: { text: "probability (the distribution it was drawn from)" }, range: [0, 1] },
       xaxis: { ...(first.layout!.xaxis as object), title: { text: "likeliest tokens at this step (orange: the one chosen)" } },
-      margin: { b: 150 },
+      margin: { b: 190 },
       sliders: [
         {
           active: 0,
           currentvalue: { prefix: "step " },
-          pad: { t: 70 },
+          // Below the rotated token labels and the axis title.
+          pad: { t: 130 },
           steps: steps.map((_, t) => ({
             label: String(t + 1),
             method: "animate" as const,

@@ -44,7 +44,7 @@ export function attributionFigure(attribution: Attribution, { view = "bars" }: {
         },
       ],
       layout: {
-        title: { text: `What each head adds to ${what}` },
+        title: { text: `What each head adds<br><sub>to ${what}</sub>` },
         height: Math.max(300, 28 * parts.heads.length + 160),
         xaxis: { title: { text: "head" }, dtick: 1 },
         yaxis: { title: { text: "layer" }, dtick: 1, autorange: "reversed" },
@@ -60,7 +60,7 @@ export function attributionFigure(attribution: Attribution, { view = "bars" }: {
       { type: "bar", name: "MLP", x: layers.map((l) => `layer ${l}`), y: parts.mlps, marker: { color: MLP_COLOUR }, hovertemplate: "%{x} MLP: %{y:.3f}<extra></extra>" },
     ],
     layout: {
-      title: { text: `What each part adds to ${what} (total ${attribution.logit.toFixed(2)})` },
+      title: { text: `What each part adds<br><sub>to ${what}, ${attribution.logit.toFixed(2)} in all</sub>` },
       barmode: "group",
       height: 420,
       xaxis: { title: { text: "part of the model" }, tickangle: -45 },
@@ -99,7 +99,7 @@ export function patchingFigure(patching: Patching, { view = "residual" }: { view
       },
     ],
     layout: {
-      title: { text: `${metric} after patching (clean ${patching.clean.toFixed(2)}, corrupted ${patching.corrupted.toFixed(2)})` },
+      title: { text: `Activation patching<br><sub>${metric}: clean ${patching.clean.toFixed(2)}, corrupted ${patching.corrupted.toFixed(2)}</sub>` },
       height: Math.max(320, 30 * z.length + 200),
       xaxis: { title: { text: view === "heads" ? "head (its output at every position)" : "position in the corrupted prompt" }, tickangle: view === "heads" ? 0 : -45, ...(view === "heads" ? { dtick: 1 } : {}) },
       yaxis: { title: { text: view === "heads" ? "layer" : "residual stream entering layer" }, dtick: 1, autorange: "reversed" },

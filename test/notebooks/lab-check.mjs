@@ -7,14 +7,15 @@
 // still one copy, every figure drawn. The executed copy from build/notebooks, never trusted by this
 // server, shows no figure but a note in each, and Trust draws them. In JupyterLab's default mode
 // and in Notebook 7, ■ stops a generation. The HTML exports (build/notebooks) draw their figures
-// from file://. All requests go to 127.0.0.1 or file:// only. Screenshots: build/screenshots/.
+// from file://, and each figure lays out at 600 and 1200 px wide (checkLayouts). All requests go to
+// 127.0.0.1 or file:// only. Screenshots: build/screenshots/.
 // Usage (after scripts/jupyter-env.sh and run-notebooks.py): node test/notebooks/lab-check.mjs [names...]
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
-import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkResize, checkSlider, fluidFigureInView, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
+import { CHROMIUM, CHROMIUM_FLAGS, checkFigures, checkLayouts, checkResize, checkSlider, fluidFigureInView, freePort, offlineOnly, ROOT, SCREENSHOTS, waitForServer } from "./page-checks.mjs";
 import { checkInterrupt } from "./lab-interrupt.mjs";
 import { checkFiguresByCell, countPlotlyCopies, labCellProblems, runCells, save, settled } from "./lab-page.mjs";
 
@@ -196,7 +197,7 @@ async function checkExport(browser, name) {
   await offlineOnly(page);
   await page.goto(`file://${file}`, { waitUntil: "load", timeout: 60_000 });
   const result = await checkFigures(page, `${stem}.html`, `${stem}-html`);
-  result.problems.push(...(await checkSlider(page, `${stem}.html`)));
+  result.problems.push(...(await checkSlider(page, `${stem}.html`)), ...(await checkLayouts(page, `${stem}.html`, `${stem}-html`)));
   await page.close();
   return result;
 }

@@ -1,7 +1,7 @@
 // What any page check needs (test/notebooks/lab-check.mjs and its helpers): Chromium's settings, a
 // free port, a page that may reach only this machine, waiting for a Jupyter server to answer, and the
-// checks that every gpt2-lab figure on a page drew, that its sliders move its bars and that it follows
-// its container's width. Screenshots go to build/screenshots/.
+// checks that every gpt2-lab figure on a page drew, that its sliders move its bars, that it follows
+// its container's width and that it lays out at 600 and 1200 px. Screenshots go to build/screenshots/.
 import * as net from "node:net";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -153,4 +153,64 @@ export async function checkResize(page, where) {
     .catch(() => false);
   await figure.evaluate((el) => (el.parentElement.style.maxWidth = ""));
   return followed ? [] : [`${where}: a figure kept its width (${before} px) when the box around it narrowed to 600 px`];
+}
+
+/**
+ * Lays out every gpt2-lab figure of the page at 600 and at 1200 px wide (a figure with a fixed width
+ * at that width only), screenshots it each time, and reads what plotly laid out: a title wider than
+ * the figure or cut at its edges, a slider without its handle or reaching past the figure's bottom,
+ * an axis that shows tick labels but fewer than two of them (over at least two categories), or
+ * text under 11 px is a problem. Read from the figure's own layout and SVG, not from pixels.
+ */
+export async function checkLayouts(page, where, screenshotPrefix) {
+  const handles = await page.$$(".gpt2-lab-figure");
+  const problems = [];
+  for (const [i, handle] of handles.entries()) {
+    const fixed = await handle.evaluate((el) => (el._fullLayout ? (el.layout.width ?? null) : undefined));
+    if (fixed === undefined) continue; // not drawn: checkFigures reports it
+    for (const width of fixed ? [fixed] : [600, 1200]) {
+      if (!fixed) {
+        await handle.evaluate((el, w) => {
+          el.style.width = `${w}px`;
+          return window.Plotly?.Plots?.resize(el);
+        }, width);
+        await page.waitForFunction(([el, w]) => Math.abs(el._fullLayout.width - w) < 2, [handle, width], { timeout: 5000 }).catch(() => problems.push(`${where}, figure ${i + 1}: did not lay out at ${width} px`));
+      }
+      await handle.scrollIntoViewIfNeeded().catch(() => undefined);
+      await handle
+        .screenshot({ path: path.join(SCREENSHOTS, `${screenshotPrefix}-figure-${i + 1}-${width}px.png`), timeout: 10_000 })
+        .catch((error) => problems.push(`${where}: no ${width} px screenshot of figure ${i + 1}: ${error.message.split("\n")[0]}`));
+      const found = await handle.evaluate((el) => {
+        const out = [];
+        const layout = el._fullLayout;
+        const svg = el.querySelector(".main-svg");
+        if (!svg) return out;
+        const box = svg.getBoundingClientRect();
+        const title = el.querySelector(".gtitle");
+        if (title && title.textContent.trim()) {
+          const b = title.getBoundingClientRect();
+          if (b.left < box.left - 1 || b.right > box.left + layout.width + 1) out.push(`the title is cut (${Math.round(b.width)} px of text in ${layout.width} px)`);
+        }
+        const sliders = [...el.querySelectorAll(".slider-group")];
+        (layout.sliders ?? []).forEach((_, k) => {
+          const grip = sliders[k]?.querySelector(".slider-grip-rect");
+          if (!grip) return out.push(`slider ${k + 1} has no handle`);
+          const g = grip.getBoundingClientRect();
+          if (g.height === 0 || g.bottom > box.top + layout.height + 1) out.push(`slider ${k + 1}'s handle lies outside the figure`);
+        });
+        for (const [name, axis] of Object.entries(layout)) {
+          if (!/^[xy]axis\d*$/.test(name) || !axis.visible || !axis.showticklabels) continue;
+          const labelled = (axis._vals ?? []).filter((v) => typeof v.text === "string" && v.text.trim() !== "");
+          const spans = axis.type !== "category" || (axis._categories?.length ?? 0) >= 2;
+          if (spans && labelled.length < 2) out.push(`${name} ("${axis.title?.text ?? ""}") shows ${labelled.length} labelled tick`);
+        }
+        const small = [...svg.parentElement.querySelectorAll("svg text")].filter((t) => t.textContent.trim() && parseFloat(getComputedStyle(t).fontSize) < 10.95);
+        if (small.length > 0) out.push(`${small.length} texts under 11 px, e.g. "${small[0].textContent.trim().slice(0, 20)}" at ${getComputedStyle(small[0]).fontSize}`);
+        return out;
+      });
+      problems.push(...found.map((p) => `${where}, figure ${i + 1} at ${width} px: ${p}`));
+    }
+    if (!fixed) await handle.evaluate((el) => (el.style.width = ""));
+  }
+  return problems;
 }

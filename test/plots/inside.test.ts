@@ -17,18 +17,19 @@ const attentions = [0, 1].map((l) =>
     return [Float32Array.of(1, 0, 0), Float32Array.of(a, 1 - a, 0), Float32Array.of(a / 2, a / 2, 1 - a)];
   }),
 );
-const asMatrix = (rows: Float32Array[]) => rows.map((r) => Array.from(r, (v) => Math.round(v * 1e4) / 1e4));
+// Weights as the figure holds them: four decimals, and keys after the query blank (masked).
+const asMatrix = (rows: Float32Array[]) => rows.map((r, q) => Array.from(r, (v, k) => (k > q ? null : Math.round(v * 1e4) / 1e4)));
 
 test("architecture: the sizes of the loaded config, gpt2-xl's as published", () => {
   const figure = architectureFigure(configForShape("gpt2-xl"));
-  assert.equal(figure.layout.title!.text, "GPT-2 with 48 blocks, 25 heads, 1,600 wide, 6,400 in the MLP, 50,257 outputs");
+  assert.equal(figure.layout.title!.text, "GPT-2 with 48 blocks<br><sub>25 heads, 1,600 wide, 6,400 in the MLP, 50,257 outputs</sub>");
   const texts = figure.layout.annotations!.map((a) => a.text as string);
   assert.ok(texts.includes("<b>× 48</b> blocks"));
   assert.ok(texts.includes("masked multi-head attention  25 heads × 64"));
   assert.ok(texts.includes("MLP  1,600 → 6,400 → GELU → 1,600"));
   assert.ok(texts.some((t) => /auto-regressive/.test(t)));
   const tiny = architectureFigure(configForShape("tiny"));
-  assert.match(tiny.layout.title!.text, /^GPT-2 with 2 blocks, 4 heads, 64 wide, 256 in the MLP/);
+  assert.match(tiny.layout.title!.text, /^GPT-2 with 2 blocks<br><sub>4 heads, 64 wide, 256 in the MLP/);
 });
 
 test("attention, one head: the menu lists every layer and head, each entry with that head's weights", () => {
@@ -39,7 +40,7 @@ test("attention, one head: the menu lists every layer and head, each entry with 
   assert.deepEqual(menu.buttons.map((b) => b.label), ["layer 0 · head 0", "layer 0 · head 1", "layer 1 · head 0", "layer 1 · head 1"]);
   assert.equal(menu.active, 2);
   assert.deepEqual(menu.buttons[1].args[0].z[0], asMatrix(attentions[0][1]));
-  assert.equal(figure.data[0].z![0][2], 0, "the first query cannot see later keys");
+  assert.equal(figure.data[0].z![0][2], null, "the first query cannot see later keys: blank, not 0");
 });
 
 test("attention, all heads: one heatmap per head and a layer menu that restyles all of them", () => {
