@@ -47,8 +47,8 @@ async function main(): Promise<void> {
     ["attribute (one intervention pass; two with the default target)", 2, () => attribute(model, CLEAN)],
     ["ablate one head", 2, () => ablate(model, CLEAN, { heads: ["5.1"] })],
     [`occlude (${tokens + 1} rows in one batch)`, tokens + 1, () => occlude(model, CLEAN)],
-    [`patch the residual stream: ${layers} layers × ${tokens} positions`, 3 + layers * tokens, () => patchActivations(model, CLEAN, CORRUPTED, { target: " cat", against: " dog" })],
-    [`… and every head (${layers} × ${heads} more)`, 3 + layers * tokens + layers * heads, () => patchActivations(model, CLEAN, CORRUPTED, { target: " cat", against: " dog", heads: true })],
+    [`patch the residual stream: ${layers} layers × ${tokens} positions`, 2 + layers * tokens, () => patchActivations(model, CLEAN, CORRUPTED, { target: " cat", against: " dog" })],
+    [`… and every head (${layers} × ${heads} more)`, 2 + layers * tokens + layers * heads, () => patchActivations(model, CLEAN, CORRUPTED, { target: " cat", against: " dog", heads: true })],
   ];
   say("| what | passes | ms | ms per pass | × one forward pass, per pass |");
   say("|---|---:|---:|---:|---:|");

@@ -55,6 +55,16 @@ export function oneOfFlag<T extends string>(name: string, value: string | undefi
   return value as T;
 }
 
+/** An optional integer flag: undefined when absent (the library's default applies), else checked as `integerFlag`. */
+export function optionalIntegerFlag(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : integerFlag(name, value, 0);
+}
+
+/** An optional number flag, likewise. */
+export function optionalNumberFlag(name: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : numberFlag(name, value, NaN);
+}
+
 /** The flags every command that runs a model on one prompt shares (`inspect`, `attribute`). */
 const PROMPT_COMMAND_OPTIONS = {
   model: { type: "string" },

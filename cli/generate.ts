@@ -11,7 +11,7 @@ import { loadModelOrDefault } from "../lib/model/load";
 import { WEIGHT_DTYPES } from "../lib/onnx/gpt2-graph";
 import { terminalProgress } from "./progress";
 import { type Command, UsageError } from "./command";
-import { integerFlag, numberFlag, oneOfFlag, promptFlag } from "./flags";
+import { integerFlag, oneOfFlag, optionalIntegerFlag, optionalNumberFlag, promptFlag } from "./flags";
 
 export const generateCommand: Command = {
   name: "generate",
@@ -97,21 +97,21 @@ export const generateCommand: Command = {
       numSamples,
       maxNewTokens: integerFlag("--max-new-tokens", values["max-new-tokens"], 20),
       doSample: values["do-sample"],
-      temperature: values.temperature === undefined ? undefined : numberFlag("--temperature", values.temperature, 1),
-      topK: values["top-k"] === undefined ? undefined : numberFlag("--top-k", values["top-k"], 50),
-      topP: values["top-p"] === undefined ? undefined : numberFlag("--top-p", values["top-p"], 1),
-      seed: values.seed === undefined ? undefined : integerFlag("--seed", values.seed, 0),
-      minP: optionalNumber("--min-p", values["min-p"]),
-      typicalP: optionalNumber("--typical-p", values["typical-p"]),
-      epsilonCutoff: optionalNumber("--epsilon-cutoff", values["epsilon-cutoff"]),
-      etaCutoff: optionalNumber("--eta-cutoff", values["eta-cutoff"]),
-      repetitionPenalty: optionalNumber("--repetition-penalty", values["repetition-penalty"]),
-      noRepeatNgramSize: values["no-repeat-ngram-size"] === undefined ? undefined : integerFlag("--no-repeat-ngram-size", values["no-repeat-ngram-size"], 0),
-      minNewTokens: values["min-new-tokens"] === undefined ? undefined : integerFlag("--min-new-tokens", values["min-new-tokens"], 0),
-      numBeams: values["num-beams"] === undefined ? undefined : integerFlag("--num-beams", values["num-beams"], 1),
-      lengthPenalty: optionalNumber("--length-penalty", values["length-penalty"]),
+      temperature: optionalNumberFlag("--temperature", values.temperature),
+      topK: optionalNumberFlag("--top-k", values["top-k"]),
+      topP: optionalNumberFlag("--top-p", values["top-p"]),
+      seed: optionalIntegerFlag("--seed", values.seed),
+      minP: optionalNumberFlag("--min-p", values["min-p"]),
+      typicalP: optionalNumberFlag("--typical-p", values["typical-p"]),
+      epsilonCutoff: optionalNumberFlag("--epsilon-cutoff", values["epsilon-cutoff"]),
+      etaCutoff: optionalNumberFlag("--eta-cutoff", values["eta-cutoff"]),
+      repetitionPenalty: optionalNumberFlag("--repetition-penalty", values["repetition-penalty"]),
+      noRepeatNgramSize: optionalIntegerFlag("--no-repeat-ngram-size", values["no-repeat-ngram-size"]),
+      minNewTokens: optionalIntegerFlag("--min-new-tokens", values["min-new-tokens"]),
+      numBeams: optionalIntegerFlag("--num-beams", values["num-beams"]),
+      lengthPenalty: optionalNumberFlag("--length-penalty", values["length-penalty"]),
       earlyStopping: values["early-stopping"] === undefined ? undefined : earlyStoppingFlag(values["early-stopping"]),
-      numReturnSequences: values["num-return-sequences"] === undefined ? undefined : integerFlag("--num-return-sequences", values["num-return-sequences"], 1),
+      numReturnSequences: optionalIntegerFlag("--num-return-sequences", values["num-return-sequences"]),
       stopAtEos: values["stop-at-eos"] || undefined,
       trace,
       onToken: values.stream && !values.json ? (event) => process.stdout.write(event.text) : undefined,
@@ -171,9 +171,6 @@ const FLAGS: Record<string, string> = {
   doSample: "--do-sample",
 };
 
-function optionalNumber(name: string, value: string | undefined): number | undefined {
-  return value === undefined ? undefined : numberFlag(name, value, NaN);
-}
 
 function earlyStoppingFlag(value: string): boolean | "never" {
   if (value === "true" || value === "false") return value === "true";

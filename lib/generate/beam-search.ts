@@ -9,11 +9,11 @@
 import { END_OF_TEXT_ID } from "../config";
 import type { DecodeState, Model } from "../model/model";
 import { checkAborted } from "../interrupt";
-import { finiteMax } from "../sampling/distribution";
+import { logSoftmax } from "../sampling/distribution";
 import { applyProcessors } from "../sampling/processors";
 import { largest, sortedLargest } from "../sampling/select";
 import type { GenerateResult, Sample } from "./generate";
-import { checkBatchFits } from "./limits";
+import { checkBatchFits, checkContextFits } from "./limits";
 import type { validateGenerateOptions } from "./options";
 
 type Settings = ReturnType<typeof validateGenerateOptions>;
@@ -99,13 +99,7 @@ export async function beamSearch(model: Model, prompts: number[][], o: Settings,
 async function searchOne(model: Model, prompt: number[], o: Settings, signal: AbortSignal) {
   const { numBeams, maxNewTokens } = o;
   const vocab = model.config.vocab_size;
-  const finalLength = prompt.length + maxNewTokens;
-  if (finalLength > model.config.n_positions) {
-    throw new RangeError(
-      `The prompt is ${prompt.length} tokens and \`maxNewTokens\` is ${maxNewTokens}, ${finalLength} in all, ` +
-        `but this model's context is ${model.config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
-    );
-  }
+  const finalLength = checkContextFits(model, prompt.length, maxNewTokens);
   checkBatchFits(model, numBeams, 1, finalLength);
   const text = (id: number) => model.tokenizer.tokenText(id);
   const finished = new Finished(numBeams, o.lengthPenalty, o.earlyStopping, maxNewTokens);
@@ -126,7 +120,7 @@ async function searchOne(model: Model, prompt: number[], o: Settings, signal: Ab
       past = outputs.state;
       for (let b = 0; b < numBeams; b++) {
         const row = scores.subarray(b * vocab, (b + 1) * vocab);
-        logSoftmaxInto(outputs.logits.subarray(b * vocab, (b + 1) * vocab), row);
+        logSoftmax(outputs.logits.subarray(b * vocab, (b + 1) * vocab), row);
         applyProcessors(row, { ids: context[b], newTokens: step }, o);
         for (let v = 0; v < vocab; v++) row[v] += sums[b];
       }
@@ -179,13 +173,4 @@ async function searchOne(model: Model, prompt: number[], o: Settings, signal: Ab
   const best = ranked.slice(0, o.numReturnSequences);
   const tree: BeamTree = { promptIds: prompt, steps, returned: best.map((h) => ({ ...h.at, score: h.score })), lengthPenalty: o.lengthPenalty };
   return { tree, best: best.map((h) => ({ ids: h.ids, score: h.score })) };
-}
-
-/** Log-softmax of `logits` into `out` (float64 sums, float32 results, as `logSoftmax` rounded). */
-function logSoftmaxInto(logits: Float32Array, out: Float32Array): void {
-  const max = finiteMax(logits);
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
-  const shift = max + Math.log(sum);
-  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - shift;
 }

@@ -15,7 +15,7 @@ import { processorsActive } from "../sampling/processors";
 import { TextStream } from "../tokenizer/text-stream";
 import { leftPad } from "../tokenizer/tokenizer";
 import { beamSearch, type BeamTree } from "./beam-search";
-import { checkBatchFits } from "./limits";
+import { checkBatchFits, checkContextFits } from "./limits";
 import { type GenerateOptions, validateGenerateOptions } from "./options";
 import { type Prompt, promptIds } from "./prompt";
 
@@ -84,13 +84,7 @@ async function decode(model: Model, prompts: number[][], o: ReturnType<typeof va
   const batch = leftPad(rows);
   const promptLength = batch.inputIds[0].length;
   // The most positions this generation reaches: the cache's room is allocated once, for all of them.
-  const finalLength = promptLength + o.maxNewTokens;
-  if (finalLength > config.n_positions) {
-    throw new RangeError(
-      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${o.maxNewTokens}, ${finalLength} in all, ` +
-        `but this model's context is ${config.n_positions} tokens; shorten the prompt or lower \`maxNewTokens\``,
-    );
-  }
+  const finalLength = checkContextFits(model, promptLength, o.maxNewTokens);
   checkBatchFits(model, rows.length, prompts.length, finalLength);
   // One generator per sample, seeded by its index among the samples of the same prompt, so batching
   // changes nothing, and a prompt given ten times draws as one prompt with numSamples 10.

@@ -1,12 +1,28 @@
-// How large a generation may be: the key/value cache and the logits of a batch grow with the number
-// of samples and positions, and a batch too large for one buffer, or for the memory left, is
-// refused with the numbers and the fix before anything is allocated.
+// How large a generation may be: the prompt and the new tokens must fit the model's context, and the
+// key/value cache and the logits of a batch grow with the number of samples and positions; a
+// generation past either limit is refused with the numbers and the fix before anything is allocated.
 import { constants } from "node:buffer";
 import { availableMemory, gigabytes } from "../model/memory";
 import type { Model } from "../model/model";
 
 /** The largest buffer Node can make, in bytes. */
 const { MAX_LENGTH } = constants;
+
+/**
+ * The positions a generation reaches, the prompt and `maxNewTokens` together; refused when the
+ * model's context is shorter.
+ */
+export function checkContextFits(model: Pick<Model, "config">, promptLength: number, maxNewTokens: number): number {
+  const finalLength = promptLength + maxNewTokens;
+  const context = model.config.n_positions;
+  if (finalLength > context) {
+    throw new RangeError(
+      `The prompt is ${promptLength} tokens and \`maxNewTokens\` is ${maxNewTokens}, ${finalLength} in all, ` +
+        `but this model's context is ${context} tokens; shorten the prompt or lower \`maxNewTokens\``,
+    );
+  }
+  return finalLength;
+}
 
 /**
  * Refuses a batch whose key/value cache or logits would not fit: one buffer over Node's limit, or

@@ -88,11 +88,9 @@ export async function runInspection(
   expectInteger(top, "top", 1, vocab_size);
   expectBoolean(lens, "lens");
   expectBoolean(residual, "residual");
-  if (typeof prompt !== "string" && !Array.isArray(prompt)) throw invalid(TypeError, "prompt", "a string or an array of token ids", prompt);
-  const [ids] = promptIds(typeof prompt === "string" ? prompt : [prompt as number[]], model.tokenizer);
+  const ids = onePromptIds(model, prompt);
   const target = options.target === undefined ? undefined : targetId(model, options.target);
   const T = ids.length;
-  if (T > n_positions) throw new RangeError(`The prompt is ${T} tokens long but this model's context is ${n_positions}; use a shorter prompt`);
 
   const positions = ids.map((_, t) => t);
   const feeds = {
@@ -169,6 +167,15 @@ async function lensOf(
     });
   }
   return entries;
+}
+
+/** One prompt (a text or token ids) as token ids, checked against the model's context. */
+export function onePromptIds(model: Model, prompt: string | readonly number[]): number[] {
+  if (typeof prompt !== "string" && !Array.isArray(prompt)) throw invalid(TypeError, "prompt", "a string or an array of token ids", prompt);
+  const [ids] = promptIds(typeof prompt === "string" ? prompt : [prompt as number[]], model.tokenizer);
+  const { n_positions } = model.config;
+  if (ids.length > n_positions) throw new RangeError(`The prompt is ${ids.length} tokens long but this model's context is ${n_positions}; use a shorter prompt`);
+  return ids;
 }
 
 /** The `target` option (or another named `name`) as a token id: an id, or a text that is exactly one token. */

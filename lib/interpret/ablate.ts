@@ -4,10 +4,10 @@
 // every position by its average over the prompt's positions (the head still writes, but nothing
 // that depends on where it looked).
 import { expectOneOf, expectOptions, invalid } from "../checks";
+import { onePromptIds } from "../inspect/inspect";
 import { interruptible } from "../interrupt";
 import type { Model } from "../model/model";
 import { argmax, softmax } from "../sampling/distribution";
-import { idsOf } from "./attribute";
 import { type Experiment, type Reference, runFull, runWithAttention } from "./intervene";
 
 /** Options of {@link ablate}. */
@@ -40,7 +40,7 @@ export async function ablate(model: Model, prompt: string | readonly number[], o
   expectOneOf(mode, "mode", ["zero", "mean"]);
   const heads = (options.heads ?? []).map((h, i) => parseHead(model, h, `heads[${i}]`));
   const mlps = (options.mlps ?? []).map((layer, i) => checkLayer(model, layer, `mlps[${i}]`));
-  const ids = idsOf(model, prompt);
+  const ids = onePromptIds(model, prompt);
   return interruptible("ablation", async (signal) => {
     const full = await runFull(model, ids, [0]);
     const experiment: Experiment = { mlpScale: mlps.map((layer) => ({ layer, scale: 0 })) };

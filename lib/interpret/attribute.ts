@@ -5,8 +5,7 @@
 // target's logit splits exactly into one part per writer, plus ln_f's bias: part = (p − mean p) ·
 // (γ ⊙ w) / σ. Against a second token, the same with w_target − w_against.
 import { expectOptions } from "../checks";
-import { promptIds } from "../generate/prompt";
-import { targetId } from "../inspect/inspect";
+import { onePromptIds, targetId } from "../inspect/inspect";
 import { interruptible } from "../interrupt";
 import type { Model } from "../model/model";
 import { argmax } from "../sampling/distribution";
@@ -50,7 +49,7 @@ export interface Attribution {
  */
 export async function attribute(model: Model, prompt: string | readonly number[], options: AttributeOptions = {}): Promise<Attribution> {
   expectOptions(options, "options", ["target", "against"]);
-  const ids = idsOf(model, prompt);
+  const ids = onePromptIds(model, prompt);
   const target = options.target === undefined ? undefined : targetId(model, options.target);
   const against = options.against === undefined ? undefined : targetId(model, options.against, "against");
   return interruptible("attribution", async () => {
@@ -90,13 +89,4 @@ export async function attribute(model: Model, prompt: string | readonly number[]
       sum,
     };
   });
-}
-
-/** One prompt's token ids, from a text or ids, checked against the context. */
-export function idsOf(model: Model, prompt: string | readonly number[]): number[] {
-  const [ids] = promptIds(typeof prompt === "string" ? prompt : [prompt as number[]], model.tokenizer);
-  if (ids.length > model.config.n_positions) {
-    throw new RangeError(`The prompt is ${ids.length} tokens long but this model's context is ${model.config.n_positions}; use a shorter prompt`);
-  }
-  return ids;
 }

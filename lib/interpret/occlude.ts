@@ -3,11 +3,10 @@
 // A large drop marks a token the prediction depends on. One batched pass covers every position.
 import { expectOptions } from "../checks";
 import { END_OF_TEXT_ID } from "../config";
-import { targetId } from "../inspect/inspect";
+import { onePromptIds, targetId } from "../inspect/inspect";
 import { interruptible } from "../interrupt";
 import type { Model } from "../model/model";
 import { argmax, softmax } from "../sampling/distribution";
-import { idsOf } from "./attribute";
 import { runExperiments } from "./intervene";
 
 /** Options of {@link occlude}. */
@@ -30,7 +29,7 @@ export interface Occlusion {
 /** Replaces each token of `prompt` in turn and measures the target's probability. */
 export async function occlude(model: Model, prompt: string | readonly number[], options: OccludeOptions = {}): Promise<Occlusion> {
   expectOptions(options, "options", ["target", "replacement"]);
-  const ids = idsOf(model, prompt);
+  const ids = onePromptIds(model, prompt);
   const replacement = options.replacement === undefined ? END_OF_TEXT_ID : targetId(model, options.replacement, "replacement");
   const chosen = options.target === undefined ? undefined : targetId(model, options.target);
   return interruptible("occlusion", async (signal) => {

@@ -5,11 +5,10 @@
 // position: the clean run's answer against the corrupted run's. All the runs of one grid go
 // through the intervention pass in batches.
 import { expectBoolean, expectOptions } from "../checks";
-import { targetId } from "../inspect/inspect";
+import { onePromptIds, targetId } from "../inspect/inspect";
 import { interruptible } from "../interrupt";
 import type { Model } from "../model/model";
 import { argmax } from "../sampling/distribution";
-import { idsOf } from "./attribute";
 import { type Experiment, runExperiments, runFull } from "./intervene";
 
 /** Options of {@link patchActivations}. */
@@ -45,8 +44,8 @@ export async function patchActivations(model: Model, clean: string | readonly nu
   expectOptions(options, "options", ["target", "against", "heads"]);
   const { heads: perHead = false } = options;
   expectBoolean(perHead, "heads");
-  const cleanIds = idsOf(model, clean);
-  const corruptedIds = idsOf(model, corrupted);
+  const cleanIds = onePromptIds(model, clean);
+  const corruptedIds = onePromptIds(model, corrupted);
   if (cleanIds.length !== corruptedIds.length) {
     throw new RangeError(
       `Expected the clean and corrupted prompts to be the same number of tokens, got ${cleanIds.length} and ${corruptedIds.length}; ` +
@@ -58,11 +57,11 @@ export async function patchActivations(model: Model, clean: string | readonly nu
   const { n_layer: layers, n_head } = model.config;
   const seq = cleanIds.length;
   return interruptible("patching", async (signal) => {
-    const reference = (await runFull(model, cleanIds, [0])).reference;
-    const cleanLogits = await runExperiments(model, cleanIds, [{}], null);
-    const corruptedLogits = await runExperiments(model, corruptedIds, [{}], null);
-    target ??= argmax(cleanLogits[0]);
-    against ??= argmax(corruptedLogits[0]);
+    // The clean run gives both the reference values and the clean logits.
+    const { reference, logits: cleanLogits } = await runFull(model, cleanIds, [0]);
+    const [corruptedLogits] = await runExperiments(model, corruptedIds, [{}], null);
+    target ??= argmax(cleanLogits);
+    against ??= argmax(corruptedLogits);
     if (target === against) {
       throw new RangeError(`The clean and corrupted runs both predict ${JSON.stringify(model.tokenizer.tokenText(target))}, so the default metric is 0 everywhere; name \`against\` (or \`target\`)`);
     }
@@ -78,11 +77,11 @@ export async function patchActivations(model: Model, clean: string | readonly nu
       cleanTokens: cleanIds.map((id) => model.tokenizer.tokenText(id)),
       target: text(target),
       against: text(against),
-      clean: metric(cleanLogits[0]),
-      corrupted: metric(corruptedLogits[0]),
+      clean: metric(cleanLogits),
+      corrupted: metric(corruptedLogits),
       residual: grid(0, layers, seq),
       ...(perHead ? { heads: grid(layers * seq, layers, n_head) } : {}),
-      passes: 3 + experiments.length,
+      passes: 2 + experiments.length,
     };
   });
 }

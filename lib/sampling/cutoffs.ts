@@ -7,7 +7,7 @@
 // comparison, as PyTorch compares float32 tensors. The most likely token always survives
 // (`min_tokens_to_keep` 1, HF's value without beams).
 import { expectNumber } from "../checks";
-import { finiteMax } from "./distribution";
+import { entropy, probabilitiesAt } from "./distribution";
 
 /** The cutoffs' settings, with Hugging Face's defaults (each off). */
 export interface CutoffOptions {
@@ -59,7 +59,7 @@ export interface Cut {
 
 /** Runs one active cutoff on the candidates `ids` (ascending) of `values`. */
 export function applyCutoff(stage: CutoffStage, values: Float32Array, ids: Int32Array, o: Required<CutoffOptions>): Cut {
-  const probs = probabilities(values, ids);
+  const probs = probabilitiesAt(values, ids);
   if (stage === "typicalP") return typical(values, ids, probs, o.typicalP);
   let threshold: number;
   if (stage === "minP") {
@@ -69,10 +69,8 @@ export function applyCutoff(stage: CutoffStage, values: Float32Array, ids: Int32
   } else if (stage === "epsilonCutoff") {
     threshold = Math.fround(o.epsilonCutoff);
   } else {
-    let h = 0;
-    for (const p of probs) if (p > 0) h -= p * Math.log(p);
     const eta = o.etaCutoff;
-    threshold = Math.fround(Math.min(eta, Math.sqrt(eta) * Math.exp(-h)));
+    threshold = Math.fround(Math.min(eta, Math.sqrt(eta) * Math.exp(-entropy(probs))));
   }
   // The likeliest token is always kept; epsilon and eta keep every token tied with it too (HF
   // removes only tokens whose logit is below the largest).
@@ -88,8 +86,7 @@ export function applyCutoff(stage: CutoffStage, values: Float32Array, ids: Int32
  * at which the sum reaches `mass` (the first token is always kept).
  */
 function typical(values: Float32Array, ids: Int32Array, probs: Float64Array, mass: number): Cut {
-  let h = 0;
-  for (const p of probs) if (p > 0) h -= p * Math.log(p);
+  const h = entropy(probs);
   const gaps = new Float64Array(ids.length);
   for (let j = 0; j < ids.length; j++) gaps[j] = Math.fround(Math.abs(-Math.fround(Math.log(probs[j])) - Math.fround(h)));
   const order = Array.from(ids, (_, j) => j).sort((a, b) => gaps[a] - gaps[b] || a - b);
@@ -106,16 +103,6 @@ function typical(values: Float32Array, ids: Int32Array, probs: Float64Array, mas
   const threshold = gaps[order[last]];
   const first = order[0];
   return { ids: keep(ids, (j) => j === first || gaps[j] <= threshold), threshold };
-}
-
-/** Softmax over the candidates, in float64. */
-function probabilities(values: Float32Array, ids: Int32Array): Float64Array {
-  const max = finiteMax(values, ids);
-  const probs = new Float64Array(ids.length);
-  let sum = 0;
-  for (let j = 0; j < ids.length; j++) sum += probs[j] = Math.exp(values[ids[j]] - max);
-  for (let j = 0; j < ids.length; j++) probs[j] /= sum;
-  return probs;
 }
 
 /** Position (in `ids`) of the largest value; the first on ties. */

@@ -23,33 +23,41 @@ export function softmax(logits: ArrayLike<number>): Float32Array {
  * id, in the order of `ids`. Summed in ascending id order, so with all ids it is `softmax` exactly.
  */
 export function softmaxAt(logits: ArrayLike<number>, ids?: ArrayLike<number>): Float32Array {
+  return Float32Array.from(probabilitiesAt(logits, ids));
+}
+
+/**
+ * `softmaxAt` before rounding to float32: the probabilities in float64, for the filters that sum or
+ * compare them (top-p, the cutoffs).
+ */
+export function probabilitiesAt(logits: ArrayLike<number>, ids?: ArrayLike<number>): Float64Array {
   const max = finiteMax(logits, ids);
   const count = ids ? ids.length : logits.length;
   // Shift by the maximum so the largest exponent is exp(0) = 1: no overflow, at least one term is 1.
-  const exps = new Float64Array(count);
+  const probs = new Float64Array(count);
   let sum = 0;
   for (let j = 0; j < count; j++) {
-    exps[j] = Math.exp(logits[ids ? ids[j] : j] - max);
-    sum += exps[j];
+    probs[j] = Math.exp(logits[ids ? ids[j] : j] - max);
+    sum += probs[j];
   }
-  const probs = new Float32Array(count);
-  for (let j = 0; j < count; j++) probs[j] = exps[j] / sum;
+  for (let j = 0; j < count; j++) probs[j] /= sum;
   return probs;
 }
 
 /**
- * Natural-log probabilities, `x - max - log(sum(exp(x - max)))`, in float64 so that very unlikely
- * tokens keep their value instead of rounding to `log(0)`. `-Infinity` stays `-Infinity`.
+ * Natural-log probabilities, `x - max - log(sum(exp(x - max)))`, computed in float64 so that very
+ * unlikely tokens keep their value instead of rounding to `log(0)`. `-Infinity` stays `-Infinity`.
+ * Written into `out` when given (a Float32Array rounds them, as beam search's scores are).
  */
-export function logSoftmax(logits: ArrayLike<number>): Float64Array {
+export function logSoftmax<T extends Float32Array | Float64Array = Float64Array>(logits: ArrayLike<number>, out?: T): T {
   assertRow(logits, "logits");
   const max = finiteMax(logits);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i] - max);
   const logSum = Math.log(sum);
-  const out = new Float64Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = logits[i] - max - logSum;
-  return out;
+  const result = out ?? (new Float64Array(logits.length) as T);
+  for (let i = 0; i < logits.length; i++) result[i] = logits[i] - max - logSum;
+  return result;
 }
 
 /**

@@ -6,7 +6,7 @@
 // spreads every stage back over the vocabulary for the notebooks, and `whyRemoved` says which
 // stage removed a token and at what threshold.
 import { expectOptions, invalid } from "../checks";
-import { assertRow, finiteMax, softmax, softmaxAt } from "./distribution";
+import { assertRow, entropy, finiteMax, softmax, softmaxAt } from "./distribution";
 import { applyCutoff, CUTOFF_STAGES, type CutoffOptions, cutoffActive, type CutoffStage, validateCutoffOptions } from "./cutoffs";
 import { applyProcessors, PROCESSOR_STAGES, type ProcessorOptions, processorsActive, type ProcessorStage, type TextSoFar, validateProcessorOptions } from "./processors";
 import { divide, nucleusIds, spread, topKIds, validateTemperature, validateTopK, validateTopP, type WarperOptions } from "./warpers";
@@ -171,9 +171,7 @@ function explain(stage: StageName, threshold: number | undefined, before: Float3
     }
     case "typicalP": {
       const probs = softmax(before);
-      let h = 0;
-      for (const p of probs) if (p > 0) h -= p * Math.log(p);
-      const value = Math.abs(-Math.log(probs[id]) - h);
+      const value = Math.abs(-Math.log(probs[id]) - entropy(probs));
       return { stage, threshold, value, reason: `its surprise is ${at(value)} nats from the entropy, further than the ${at(threshold!)} typical-p kept` };
     }
     default: {

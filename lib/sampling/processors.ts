@@ -96,14 +96,3 @@ export function bannedByNgrams(ids: ArrayLike<number>, n: number): number[] {
   }
   return banned;
 }
-
-/** Why a processor removed a token, in words, or null when it did not remove `id`. */
-export function processorReason(stage: ProcessorStage, id: number, text: TextSoFar | undefined, o: Required<ProcessorOptions>): string | null {
-  if (stage === "noRepeatNgramSize") {
-    return `it would repeat a ${o.noRepeatNgramSize}-gram already in the text (\`noRepeatNgramSize\` ${o.noRepeatNgramSize})`;
-  }
-  if (stage === "minNewTokens" && id === END_OF_TEXT_ID) {
-    return `<|endoftext|> is blocked until ${o.minNewTokens} new tokens exist${text ? ` (${text.newTokens} so far)` : ""} (\`minNewTokens\`)`;
-  }
-  return null;
-}

@@ -5,7 +5,7 @@
 // notebooks look at (`applyTopK`, ...) are those ids spread back over the row, removed tokens at
 // -Infinity. Left out: min_tokens_to_keep > 1 (beam sampling only).
 import { expectInteger, expectNumber } from "../checks";
-import { assertRow, finiteMax } from "./distribution";
+import { assertRow, finiteMax, probabilitiesAt } from "./distribution";
 import { kthLargest } from "./select";
 
 /** Temperature, top-k and top-p, with Hugging Face's `GenerationConfig` defaults. */
@@ -120,15 +120,7 @@ export function topKIds(values: Float32Array, k: number): Int32Array {
  * in id order, which differs from the sorted-order sum by ~1e-16, far below float32.
  */
 export function nucleusIds(values: Float32Array, ids: Int32Array, p: number): Int32Array {
-  // Softmax in float64, relative to the maximum.
-  const max = finiteMax(values, ids);
-  const probs = new Float64Array(ids.length);
-  let sum = 0;
-  for (let j = 0; j < ids.length; j++) {
-    probs[j] = Math.exp(values[ids[j]] - max);
-    sum += probs[j];
-  }
-  for (let j = 0; j < ids.length; j++) probs[j] /= sum;
+  const probs = probabilitiesAt(values, ids);
   // Candidates below `cut` hold at most 1 - p - 1e-6 together: every running sum among them is
   // <= 1 - p, so they are removed whatever their order; they form the start of the ascending order.
   const cut = nucleusCut(values, ids, probs, p + 1e-6);
