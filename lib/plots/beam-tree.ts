@@ -1,7 +1,8 @@
 // The hypotheses of a beam search as a tree over the steps: one column per step, one row per beam
 // kept (row 0 the best running sum), the hypotheses that ended with <|endoftext|> in rows below.
-// Each node is labelled with its token and the token's probability; the paths of the returned
-// sequences are drawn in colour, every other branch in grey; hovering shows the running score.
+// Each node is labelled with its token and, under it, the token's probability; the paths of the
+// returned sequences are drawn in colour, every other branch in grey; hovering shows the running
+// score. Each step gets a fixed 70 px, so the labels stay apart however many steps there are.
 import { invalid } from "../checks";
 import type { BeamTree } from "../generate/beam-search";
 import { type PlotlyFigure, tokenLabel } from "./figure";
@@ -51,7 +52,9 @@ export function beamTreeFigure(tree: BeamTree, { title = "Beam search, step by s
       const label = tokenLabel(node.text);
       nodes.x.push(t + 1);
       nodes.y.push(at);
-      nodes.text.push(`${label} ${Math.exp(node.logProb).toFixed(2)}`);
+      // Long tokens are cut to fit their 70 px; hovering shows them whole.
+      const short = label.length > 9 ? label.slice(0, 8) + "…" : label;
+      nodes.text.push(`${short}<br>${Math.exp(node.logProb).toFixed(2)}`);
       nodes.hover.push(
         `step ${t + 1}: ${JSON.stringify(label)}, p = ${Math.exp(node.logProb).toFixed(4)}<br>running sum of log-probabilities ${node.sum.toFixed(3)}` +
           (score === undefined ? "" : `<br>ended: score ${score.toFixed(4)} = sum / (new tokens)^${tree.lengthPenalty}`),
@@ -83,6 +86,7 @@ export function beamTreeFigure(tree: BeamTree, { title = "Beam search, step by s
         y: nodes.y,
         text: nodes.text,
         textposition: "top center",
+        cliponaxis: false,
         textfont: { size: 11 },
         customdata: nodes.hover,
         hovertemplate: "%{customdata}<extra></extra>",
@@ -92,14 +96,17 @@ export function beamTreeFigure(tree: BeamTree, { title = "Beam search, step by s
     ],
     layout: {
       title: { text: title },
-      height: Math.max(320, 70 * rows + 160),
+      height: Math.max(320, 80 * rows + 160),
+      // A fixed width with room for each step's labels, so that they never overlap: a long search
+      // scrolls sideways in its cell instead of squeezing 20 steps into the column.
+      width: Math.max(600, 160 + 70 * (tree.steps.length + 1)),
       xaxis: { title: { text: "step (0 = the prompt)" }, dtick: 1, range: [-0.5, tree.steps.length + 0.8] },
       yaxis: {
         title: { text: "hypothesis (0 = best running score)" },
         autorange: "reversed",
         tickvals: Array.from({ length: rows }, (_, r) => r),
         ticktext: Array.from({ length: rows }, (_, r) => (r < beams ? `beam ${r}` : "ended")),
-        range: [rows - 0.4, -0.8],
+        range: [rows - 0.4, -1],
       },
       legend: { orientation: "h", y: -0.18 },
       margin: { t: 60, b: 90 },
