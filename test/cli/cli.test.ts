@@ -5,15 +5,15 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { before, test } from "node:test";
 import { promisify } from "node:util";
 import { makeModel } from "../../lib/weights/make-model";
+import { scratchFolder } from "../scratch";
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, "..", "..", "..", "bin", "gpt2-lab.js");
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-cli-"));
+const tmp = scratchFolder("cli");
 const tiny = path.join(tmp, "tiny");
 const env: NodeJS.ProcessEnv = { ...process.env, HF_HUB_CACHE: path.join(tmp, "hub"), HF_ENDPOINT: "http://127.0.0.1:9", GPT2_LAB_CACHE: path.join(tmp, "cache") };
 delete env.HF_HUB_OFFLINE;

@@ -2,24 +2,19 @@
 // in test/reference/transformers.test.ts): the tree adds up, the cache is reordered in place, the
 // options are checked, and the figure draws the tree.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generate } from "../../lib/generate/generate";
-import { loadModel } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
 import { beamTreeFigure } from "../../lib/plots/beam-tree";
-import { makeModel } from "../../lib/weights/make-model";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-beams-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("beams");
 
 describe("beam search", () => {
   let model: Model;
   before(async () => {
-    makeModel({ shape: "tiny", seed: 25, out: path.join(tmp, "tiny") });
-    model = await loadModel(path.join(tmp, "tiny"), { device: "cpu" });
+    model = await randomModel({ shape: "tiny", seed: 25, out: path.join(tmp, "tiny") });
   });
   after(() => model.dispose());
 

@@ -2,25 +2,20 @@
 // the cache, processLogits, sampleToken with createRandom(sample.seed)), draws exactly the tokens
 // `generate` draws: so what the notebook teaches is what the library does.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { generate } from "../../lib/generate/generate";
-import { loadModel } from "../../lib/model/load";
 import type { KvCache, Model } from "../../lib/model/model";
 import { createRandom } from "../../lib/random";
 import { sampleToken } from "../../lib/sampling/distribution";
 import { processLogits } from "../../lib/sampling/pipeline";
-import { makeModel } from "../../lib/weights/make-model";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-by-hand-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("by-hand");
 let model: Model;
 
 before(async () => {
-  makeModel({ shape: "tiny", seed: 17, out: path.join(tmp, "tiny") });
-  model = await loadModel(path.join(tmp, "tiny"), { device: "cpu" });
+  model = await randomModel({ shape: "tiny", seed: 17, out: path.join(tmp, "tiny") });
 });
 after(() => model.dispose());
 

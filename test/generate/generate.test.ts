@@ -1,26 +1,21 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { configForShape, END_OF_TEXT_ID } from "../../lib/config";
 import { generate } from "../../lib/generate/generate";
-import { makeModel } from "../../lib/weights/make-model";
-import { loadModel } from "../../lib/model/load";
 import { gatherBlocks } from "../../lib/model/cache";
 import type { DecoderInputs, Model, StepInputs } from "../../lib/model/model";
 import { TextStream } from "../../lib/tokenizer/text-stream";
 import { gpt2Tokenizer } from "../../lib/tokenizer/tokenizer";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-generate-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("generate");
 const vocab = 50257;
 
 describe("generate on a tiny random GPT-2", () => {
   let model: Model;
   before(async () => {
-    makeModel({ shape: "tiny", seed: 3, out: path.join(tmp, "tiny") });
-    model = await loadModel(path.join(tmp, "tiny"), { device: "cpu" });
+    model = await randomModel({ shape: "tiny", seed: 3, out: path.join(tmp, "tiny") });
   });
   after(() => model.dispose());
 

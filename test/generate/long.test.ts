@@ -4,7 +4,6 @@
 // recomputation; and the cache is allocated once per generation, by the model's own accounting.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { configForShape } from "../../lib/config";
@@ -15,9 +14,9 @@ import { convertCheckpoint } from "../../lib/onnx/convert";
 import { createRandom } from "../../lib/random";
 import { makeModel } from "../../lib/weights/make-model";
 import { SafetensorsFile, writeSafetensors } from "../../lib/weights/safetensors";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-long-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("long");
 const modelDir = path.join(tmp, "tiny-1024");
 const exportDir = path.join(tmp, "tiny-1024-standard");
 const vocab = 50257;

@@ -3,7 +3,6 @@
 // and the logit lens, then the input checks.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generate } from "../../lib/generate/generate";
@@ -12,12 +11,11 @@ import { loadModel } from "../../lib/model/load";
 import { convertCheckpoint } from "../../lib/onnx/convert";
 import type { Model } from "../../lib/model/model";
 import type { Inspection } from "../../lib/inspect/inspect";
-import { makeModel } from "../../lib/weights/make-model";
 import { SafetensorsFile } from "../../lib/weights/safetensors";
 import { lensLogits, referencePass, type ReferenceInside } from "../reference/gpt2-reference";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-inspect-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("inspect");
 const dir = path.join(tmp, "tiny");
 const ids = [2215, 1262, 27140, 10128, 11, 345, 1183, 13];
 
@@ -53,8 +51,7 @@ describe("model.inspect against the float64 reference", () => {
   })();
 
   before(async () => {
-    makeModel({ shape: "tiny", seed: 1313, out: dir });
-    model = await loadModel(dir, { device: "cpu" });
+    model = await randomModel({ shape: "tiny", seed: 1313, out: dir });
     weights = SafetensorsFile.open(path.join(dir, "model.safetensors"));
     inspection = await model.inspect(ids, { top: 4, residual: true });
     reference = referencePass(model.config, w, ids);

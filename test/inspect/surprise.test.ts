@@ -1,23 +1,18 @@
 // `surprise` against the model's own next-token logits, prefix by prefix (one forward pass against
 // many), and perplexity against its definition.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { END_OF_TEXT_ID } from "../../lib/config";
 import { surprise } from "../../lib/inspect/surprise";
-import { loadModel } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
 import { softmax } from "../../lib/sampling/distribution";
-import { makeModel } from "../../lib/weights/make-model";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-surprise-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("surprise");
 let model: Model;
 before(async () => {
-  makeModel({ shape: "tiny", seed: 27, out: path.join(tmp, "tiny") });
-  model = await loadModel(path.join(tmp, "tiny"), { device: "cpu" });
+  model = await randomModel({ shape: "tiny", seed: 27, out: path.join(tmp, "tiny") });
 });
 after(() => model.dispose());
 

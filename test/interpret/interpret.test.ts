@@ -3,8 +3,6 @@
 // Hugging Face's head_mask (transformers itself, as in test/reference), patching reproduces the
 // clean and corrupted runs at its ends, and bad input is refused with its limits.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { ablate } from "../../lib/interpret/ablate";
@@ -12,14 +10,12 @@ import { attribute } from "../../lib/interpret/attribute";
 import { runExperiments, runFull } from "../../lib/interpret/intervene";
 import { occlude } from "../../lib/interpret/occlude";
 import { patchActivations } from "../../lib/interpret/patch";
-import { loadModel } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
 import { softmax } from "../../lib/sampling/distribution";
-import { makeModel } from "../../lib/weights/make-model";
 import { askReference, floats, referencePython } from "../reference/python-reference";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-interpret-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("interpret");
 const dir = path.join(tmp, "random");
 const PROMPT = "The cat sat on the mat because it was";
 
@@ -33,8 +29,7 @@ describe("why this token", () => {
   let model: Model;
   let ids: number[];
   before(async () => {
-    makeModel({ shape: "tiny", seed: 26, out: dir, sizes: { n_layer: 3, n_head: 4, n_embd: 32 } });
-    model = await loadModel(dir, { device: "cpu" });
+    model = await randomModel({ shape: "tiny", seed: 26, out: dir, sizes: { n_layer: 3, n_head: 4, n_embd: 32 } });
     ids = model.tokenizer.encode(PROMPT).ids;
   });
   after(() => model.dispose());

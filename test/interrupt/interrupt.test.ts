@@ -3,26 +3,22 @@
 // inspection and a conversion at their next step, leaves nothing behind, and the model still works.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { configForShape } from "../../lib/config";
 import { generate } from "../../lib/generate/generate";
 import { interruptible } from "../../lib/interrupt";
-import { loadModel } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
 import { convertCheckpoint } from "../../lib/onnx/convert";
-import { makeModel } from "../../lib/weights/make-model";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-interrupt-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("interrupt");
 const dir = path.join(tmp, "tiny");
 const kernelHandler = () => {}; // stands in for tslab's own SIGINT handler
 let model: Model;
 
 before(async () => {
-  makeModel({ shape: "tiny", seed: 29, out: dir });
-  model = await loadModel(dir, { device: "cpu" });
+  model = await randomModel({ shape: "tiny", seed: 29, out: dir });
   process.on("SIGINT", kernelHandler);
 });
 after(async () => {

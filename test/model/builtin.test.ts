@@ -3,7 +3,6 @@
 // continuations, recomputed here through gpt2-lab's own ONNX path.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BUILTIN_MODELS } from "../../lib/model/builtin";
@@ -11,9 +10,9 @@ import { logSoftmax } from "../../lib/sampling/distribution";
 import { generate } from "../../lib/generate/generate";
 import { loadModel, loadModelOrDefault } from "../../lib/model/load";
 import type { Model } from "../../lib/model/model";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-shakespeare-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("shakespeare");
 // No network and an empty Hub cache: whatever loads here loads offline.
 process.env.HF_HUB_OFFLINE = "1";
 process.env.HF_HUB_CACHE = path.join(tmp, "hub");

@@ -3,14 +3,13 @@
 // once instead of running out of memory.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadModel } from "../../lib/model/load";
 import { makeModel } from "../../lib/weights/make-model";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-load-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("load");
 
 function brokenCopy(name: string, config: (text: string) => string): string {
   const dir = path.join(tmp, name);

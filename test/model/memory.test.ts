@@ -3,13 +3,13 @@
 // do instead, of a model that would not fit.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { configForShape } from "../../lib/config";
 import { availableMemory, loadMemoryProblem, loadPeakBytes } from "../../lib/model/memory";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-memory-"));
+const tmp = scratchFolder("memory");
 const GB = 1e9;
 
 function fakeRoot(name: string, files: Record<string, string>): string {

@@ -1,17 +1,15 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { configForShape } from "../../lib/config";
-import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
 import { type Model, positionsFromMask } from "../../lib/model/model";
 import { convertCheckpoint } from "../../lib/onnx/convert";
 import { compareLogits } from "../../lib/model/compare-logits";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-options-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("options");
 const tinyDir = path.join(tmp, "tiny");
 const vocab = 50257;
 
@@ -24,8 +22,7 @@ async function compare(reference: Model, other: Model) {
 describe("loadModel's dtype option", () => {
   let fp32: Model;
   before(async () => {
-    makeModel({ shape: "tiny", seed: 7, out: tinyDir });
-    fp32 = await loadModel(tinyDir, { device: "cpu" });
+    fp32 = await randomModel({ shape: "tiny", seed: 7, out: tinyDir });
   });
   after(() => fp32.dispose());
 

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { configForShape } from "../../lib/config";
@@ -10,9 +9,9 @@ import type { Model } from "../../lib/model/model";
 import { convertedModelPath } from "../../lib/onnx/convert";
 import { SafetensorsFile, writeSafetensors } from "../../lib/weights/safetensors";
 import { worstAgainstReference as againstReference } from "../reference/against-reference";
+import { randomModel, scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-model-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("model");
 const tinyDir = path.join(tmp, "tiny");
 const vocab = 50257;
 
@@ -45,8 +44,7 @@ describe("the ONNX GPT-2 against an independent float64 reference", () => {
   let model: Model;
   let weights: SafetensorsFile;
   before(async () => {
-    makeModel({ shape: "tiny", seed: 7, out: tinyDir });
-    model = await loadModel(tinyDir, { device: "cpu" });
+    model = await randomModel({ shape: "tiny", seed: 7, out: tinyDir });
     weights = SafetensorsFile.open(path.join(tinyDir, "model.safetensors"));
   });
   after(async () => {

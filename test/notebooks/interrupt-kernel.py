@@ -12,6 +12,7 @@ Usage: interrupt-kernel.py BIG_MODEL_DIR (a random `gpt2`-shaped model folder, f
 """
 import os
 import queue
+import shutil
 import sys
 import tempfile
 import time
@@ -211,6 +212,7 @@ def main():
         report(name, problems, stopped(seconds))
     finally:
         kernel.close()
+        shutil.rmtree(cache, ignore_errors=True)  # the converted gpt2-shaped model, half a gigabyte
     print(f"interrupt: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -9,9 +8,10 @@ import { configForShape } from "../../lib/config";
 import { makeModel } from "../../lib/weights/make-model";
 import { loadModel } from "../../lib/model/load";
 import { conversionProblem, convertCheckpoint, listConversions } from "../../lib/onnx/convert";
+import { scratchFolder } from "../scratch";
 
 const run = promisify(execFile);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-convert-"));
+const tmp = scratchFolder("convert");
 
 test("two processes converting one checkpoint at once both get the same, complete model", async () => {
   const dir = path.join(tmp, "tiny");

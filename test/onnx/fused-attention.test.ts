@@ -2,8 +2,6 @@
 // benchmark hands transformers.js as the fastest graph it can load: its logits match the
 // independent float64 reference on a left-padded batch, as the other graphs' do.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { loadModel } from "../../lib/model/load";
@@ -13,9 +11,11 @@ import { openCheckpoint } from "../../lib/weights/checkpoint";
 import { makeModel } from "../../lib/weights/make-model";
 import { SafetensorsFile } from "../../lib/weights/safetensors";
 import { worstAgainstReference } from "../reference/against-reference";
+import { scratchFolder } from "../scratch";
+
+const tmp = scratchFolder("fused");
 
 test("fused attention's logits match the float64 reference within 1e-4", async () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-fused-"));
   const dir = path.join(tmp, "tiny");
   const config = makeModel({ shape: "tiny", seed: 9, out: dir });
   const weightsPath = path.join(dir, "model.safetensors");

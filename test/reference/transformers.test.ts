@@ -5,8 +5,6 @@
 // runs in .venv-reference (scripts/python-env.sh, requirements/reference.txt), made here on first
 // use; when it cannot be made or run, the test fails.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { END_OF_TEXT_ID } from "../../lib/config";
@@ -17,9 +15,9 @@ import type { Model } from "../../lib/model/model";
 import { processLogits, type SamplingOptions } from "../../lib/sampling/pipeline";
 import { makeModel } from "../../lib/weights/make-model";
 import { askReference, floats, referencePython } from "./python-reference";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-parity-"));
-process.env.GPT2_LAB_CACHE = path.join(tmp, "cache");
+const tmp = scratchFolder("parity");
 
 const snake = (options: object) => Object.fromEntries(Object.entries(options).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => "_" + c.toLowerCase()), v]));
 

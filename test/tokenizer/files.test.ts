@@ -2,14 +2,13 @@
 // merges.txt form, and the errors of folders whose files are missing or wrong.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { buildGpt2TokenizerJson, writeTokenizerFiles } from "../../lib/tokenizer/files";
 import { loadTokenizer } from "../../lib/tokenizer/tokenizer";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-tokenizer-files-"));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const tmp = scratchFolder("tokenizer-files");
 
 describe("tokenizer files", () => {
   test("tokenizer.json has the Hub's GPT-2 layout", () => {

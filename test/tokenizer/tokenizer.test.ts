@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { createRandom } from "../../lib/random";
 import { gpt2Tokenizer, type Encoding } from "../../lib/tokenizer/tokenizer";
 
@@ -15,8 +14,6 @@ const { Tiktoken } = require("js-tiktoken/lite") as {
 const reference = new Tiktoken(require("js-tiktoken/ranks/gpt2"));
 
 const tokenizer = gpt2Tokenizer();
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-tokenizer-"));
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 // Tiny Shakespeare as the repository ships it (models/shakespeare/data/README.md gives its source and hash).
 const repo = path.resolve(__dirname, "..", "..", "..");
 const shakespeareBytes = fs.readFileSync(path.join(repo, "models", "shakespeare", "data", "tinyshakespeare.txt"));

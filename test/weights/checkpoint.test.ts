@@ -2,16 +2,15 @@
 // count that the weights do not have is named (instead of the process running out of memory), and
 // a tensor holding NaN is named before it is converted.
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { configForShape } from "../../lib/config";
 import { countParameters, openCheckpoint, parameterSpecs } from "../../lib/weights/checkpoint";
 import { makeModel } from "../../lib/weights/make-model";
 import { writeSafetensors } from "../../lib/weights/safetensors";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-checkpoint-"));
+const tmp = scratchFolder("checkpoint");
 const dir = path.join(tmp, "tiny");
 makeModel({ shape: "tiny", seed: 4, out: dir });
 const weights = path.join(dir, "model.safetensors");

@@ -3,12 +3,12 @@
 // link in the folder is replaced rather than written through.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { makeModel } from "../../lib/weights/make-model";
+import { scratchFolder } from "../scratch";
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-make-model-"));
+const tmp = scratchFolder("make-model");
 process.env.HF_HUB_CACHE = path.join(tmp, "hub");
 
 test("a folder that holds files is refused without force, and replaced with it", () => {

@@ -3,12 +3,12 @@
 // Files are written byte by byte here, independently of writeSafetensors.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { SafetensorsFile } from "../../lib/weights/safetensors";
+import { scratchFolder } from "../scratch";
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpt2-lab-safetensors-"));
+const dir = scratchFolder("safetensors");
 
 /** A file with this header and `dataBytes` bytes of data (float32 1.5 repeated). */
 function file(name: string, header: Record<string, unknown>, dataBytes: number): string {
