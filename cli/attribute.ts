@@ -3,7 +3,7 @@
 // every head, every attention bias, every MLP and ln_f's bias contributed.
 import { attribute, type Attribution } from "../lib/interpret/attribute";
 import { loadModelOrDefault } from "../lib/model/load";
-import { tokenLabel } from "../lib/plots/figure";
+import { logitLabel } from "../lib/plots/why";
 import { type Command, UsageError } from "./command";
 import { parsePromptCommand, PROMPT_COMMAND_USAGE } from "./flags";
 import { terminalProgress } from "./progress";
@@ -57,6 +57,5 @@ function table({ target, against, logit, parts }: Attribution): string {
     ["ln_f bias", parts.finalBias],
   ];
   rows.sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]));
-  const what = against ? `logit(${JSON.stringify(tokenLabel(target.text))}) − logit(${JSON.stringify(tokenLabel(against.text))})` : `the logit of ${JSON.stringify(tokenLabel(target.text))}`;
-  return [`${what} = ${logit.toFixed(3)}; the largest parts:`, ...rows.slice(0, 10).map(([name, x]) => `  ${name.padEnd(18)} ${x >= 0 ? "+" : ""}${x.toFixed(3)}`), `  (${rows.length} parts in all; --json lists every one)`].join("\n");
+  return [`${logitLabel(target, against)} = ${logit.toFixed(3)}; the largest parts:`, ...rows.slice(0, 10).map(([name, x]) => `  ${name.padEnd(18)} ${x >= 0 ? "+" : ""}${x.toFixed(3)}`), `  (${rows.length} parts in all; --json lists every one)`].join("\n");
 }

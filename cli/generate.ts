@@ -171,7 +171,7 @@ const FLAGS: Record<string, string> = {
   doSample: "--do-sample",
 };
 
-
+/** `--early-stopping`'s value: true, false or never. */
 function earlyStoppingFlag(value: string): boolean | "never" {
   if (value === "true" || value === "false") return value === "true";
   if (value === "never") return value;

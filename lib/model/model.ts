@@ -75,9 +75,13 @@ export class Model {
   /** Where `reorderRows` sets rows aside. */
   private readonly scratch = new Scratch();
   /** The inspection graphs' sessions, opened by the first `inspect`. */
-  private inspection?: Promise<InspectionSessions>;
+  private readonly inspection = new OpenedOnce<InspectionSessions>(async () => {
+    const files = this.inspectionFiles!;
+    const [inspect, lens] = await Promise.all([files.inspect, files.lens].map((file) => this.openSideSession(file)));
+    return { inspect, lens };
+  });
   /** The intervention pass's session, opened by the first `runIntervention`. */
-  private intervention?: Promise<ort.InferenceSession>;
+  private readonly intervention = new OpenedOnce(() => this.openSideSession(this.inspectionFiles!.intervene!));
 
   /** @internal Use `loadModel`. */
   constructor(
@@ -265,7 +269,7 @@ export class Model {
     if (!this.inspectionFiles) {
       throw new Error(`${this.name} runs an ONNX export, which has no inspection graph; load it without \`onnx: true\` to convert its model.safetensors`);
     }
-    const open = () => this.openInspection(this.inspectionFiles!);
+    const open = () => this.inspection.get();
     // A kernel interrupt (Jupyter's ■) stops it between the pass and each layer of the lens.
     return interruptible("inspection", (signal) => runInspection(this, open, prompt, options, signal));
   }
@@ -275,31 +279,17 @@ export class Model {
    * first use; only float32 conversions have one.
    */
   async runIntervention(feeds: Record<string, ort.Tensor>, fetches?: string[]): Promise<ort.InferenceSession.OnnxValueMapType> {
-    const file = this.inspectionFiles?.intervene;
-    if (!file) {
+    if (!this.inspectionFiles?.intervene) {
       const why = this.inspectionFiles ? `its weights are stored as ${this.dtype}` : "it runs an ONNX export";
       throw new Error(`${this.name} cannot be intervened on: ${why}; load it with \`dtype: "fp32"\` (the default) and without \`onnx: true\``);
     }
-    const open = () => ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
-    this.intervention ??= open().catch((error) => {
-      this.intervention = undefined;
-      throw error;
-    });
-    const session = await this.intervention;
+    const session = await this.intervention.get();
     return fetches ? session.run(feeds, fetches) : session.run(feeds);
   }
 
-  /** The inspection sessions, opened once; a failed open is not remembered, so the next call tries again. */
-  private openInspection(files: { inspect: string; lens: string }): Promise<InspectionSessions> {
-    const open = (file: string) => ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
-    this.inspection ??= Promise.all([open(files.inspect), open(files.lens)]).then(
-      ([inspect, lens]) => ({ inspect, lens }),
-      (error) => {
-        this.inspection = undefined;
-        throw error;
-      },
-    );
-    return this.inspection;
+  /** A session of one of the one-pass graphs (inspection, lens, intervention), its weights mapped from the shared file. */
+  private openSideSession(file: string): Promise<ort.InferenceSession> {
+    return ort.InferenceSession.create(file, sessionOptions(this.device, 0, { mapWeights: true }));
   }
 
   /** The MLP's activation as the model computes it: GELU in its tanh form (`gelu` in lib/config.ts). */
@@ -315,10 +305,28 @@ export class Model {
   /** Frees the session's memory; the model cannot run afterwards. */
   async dispose(): Promise<void> {
     await this.session.release();
-    const inspection = await this.inspection?.catch(() => undefined);
+    const inspection = await this.inspection.opened();
     if (inspection) await Promise.all([inspection.inspect.release(), inspection.lens.release()]);
-    const intervention = await this.intervention?.catch(() => undefined);
-    if (intervention) await intervention.release();
+    await (await this.intervention.opened())?.release();
+  }
+}
+
+/** What `open` gives, made on first use and kept; a failed open is not kept, so the next use tries again. */
+class OpenedOnce<T> {
+  private value?: Promise<T>;
+  constructor(private readonly open: () => Promise<T>) {}
+
+  get(): Promise<T> {
+    this.value ??= this.open().catch((error) => {
+      this.value = undefined;
+      throw error;
+    });
+    return this.value;
+  }
+
+  /** The value if it was opened, without opening it. */
+  async opened(): Promise<T | undefined> {
+    return this.value?.catch(() => undefined);
   }
 }
 

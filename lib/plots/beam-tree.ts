@@ -5,7 +5,7 @@
 // score. Each step gets a fixed 70 px, so the labels stay apart however many steps there are.
 import { invalid } from "../checks";
 import type { BeamTree } from "../generate/beam-search";
-import { type PlotlyFigure, tokenLabel } from "./figure";
+import { type PlotlyFigure, shortLabel, tokenLabel } from "./figure";
 
 const KEPT_COLOUR = "#d62728";
 const OTHER_COLOUR = "#b0b7c0";
@@ -53,8 +53,7 @@ export function beamTreeFigure(tree: BeamTree, { title = "Beam search, step by s
       nodes.x.push(t + 1);
       nodes.y.push(at);
       // Long tokens are cut to fit their 70 px; hovering shows them whole.
-      const short = label.length > 9 ? label.slice(0, 8) + "…" : label;
-      nodes.text.push(`${short}<br>${Math.exp(node.logProb).toFixed(2)}`);
+      nodes.text.push(`${shortLabel(label, 9)}<br>${Math.exp(node.logProb).toFixed(2)}`);
       nodes.hover.push(
         `step ${t + 1}: ${JSON.stringify(label)}, p = ${Math.exp(node.logProb).toFixed(4)}<br>running sum of log-probabilities ${node.sum.toFixed(3)}` +
           (score === undefined ? "" : `<br>ended: score ${score.toFixed(4)} = sum / (new tokens)^${tree.lengthPenalty}`),

@@ -76,6 +76,11 @@ export function tokenLabels(ids: readonly number[], tokenText: TokenTextFn): str
   return labels.map((label, i) => (counts.get(label)! > 1 ? `${label} #${ids[i]}` : label));
 }
 
+/** `label` cut to at most `length` characters, "…" marking the cut, for a cell or a node too small for a long token (hover shows it whole). */
+export function shortLabel(label: string, length: number): string {
+  return label.length > length ? label.slice(0, length - 1) + "…" : label;
+}
+
 /** `i: token` for every position, unique even when a token repeats (plotly merges equal categories). */
 export function positionLabels(tokens: readonly string[]): string[] {
   return tokens.map((t, i) => `${i}: ${tokenLabel(t)}`);

@@ -4,7 +4,7 @@
 // chosen) rise layer by layer.
 import { expectInteger } from "../checks";
 import type { LensEntry } from "../inspect/inspect";
-import { logProbabilityTicks, type PlotlyFigure, positionLabels, tokenLabel } from "./figure";
+import { logProbabilityTicks, type PlotlyFigure, positionLabels, shortLabel, tokenLabel } from "./figure";
 
 /** What the lens figure reads: `model.inspect`'s result fits. */
 export interface LensData {
@@ -69,10 +69,7 @@ export function logitLensFigure({ tokens, lens }: LensData, { position }: LogitL
     };
   }
   // Cells narrower than a few characters cannot show a token at 11 px: long tokens are cut.
-  const cell = (e: LensEntry) => {
-    const text = tokenLabel(e.text);
-    return text.length > 8 ? text.slice(0, 7) + "…" : text;
-  };
+  const cell = (e: LensEntry) => shortLabel(tokenLabel(e.text), 8);
   const hover = (e: LensEntry) =>
     e.top.map((t) => `${tokenLabel(t.text)} ${t.prob.toFixed(3)}`).join("<br>") + `<br>—<br>${tokenLabel(e.target.text)}: rank ${e.target.rank}, p ${e.target.prob.toPrecision(3)}`;
   return {

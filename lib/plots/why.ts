@@ -18,6 +18,12 @@ const DIVERGING = [
   [1, "#b2182b"],
 ];
 
+/** What an attribution or a patching measures, in words: `logit("a") − logit("b")`, or `the logit of "a"`. */
+export function logitLabel(target: { text: string }, against?: { text: string }): string {
+  const quoted = (token: { text: string }) => JSON.stringify(tokenLabel(token.text));
+  return against ? `logit(${quoted(target)}) − logit(${quoted(against)})` : `the logit of ${quoted(target)}`;
+}
+
 /**
  * The attribution from `attribute`: `bars` shows each layer's attention (its heads and bias summed)
  * and MLP beside the embeddings and ln_f's bias; `heads` shows every head as a layer × head heatmap.
@@ -26,7 +32,7 @@ export function attributionFigure(attribution: Attribution, { view = "bars" }: {
   if (!attribution?.parts?.heads) throw invalid(TypeError, "attribution", "what `attribute` returns", attribution);
   expectOneOf(view, "view", ["bars", "heads"]);
   const { parts, target, against } = attribution;
-  const what = against ? `logit(${JSON.stringify(tokenLabel(target.text))}) − logit(${JSON.stringify(tokenLabel(against.text))})` : `the logit of ${JSON.stringify(tokenLabel(target.text))}`;
+  const what = logitLabel(target, against);
   if (view === "heads") {
     const limit = Math.max(1e-9, ...parts.heads.flat().map(Math.abs));
     return {
@@ -82,7 +88,7 @@ export function patchingFigure(patching: Patching, { view = "residual" }: { view
   if (view === "heads" && !patching.heads) throw new TypeError("This patching has no per-head grid; run `patchActivations` with `heads: true`");
   const z = view === "heads" ? patching.heads! : patching.residual;
   const limit = Math.max(1e-9, Math.abs(patching.clean), Math.abs(patching.corrupted), ...z.flat().map(Math.abs));
-  const metric = `logit(${JSON.stringify(tokenLabel(patching.target.text))}) − logit(${JSON.stringify(tokenLabel(patching.against.text))})`;
+  const metric = logitLabel(patching.target, patching.against);
   const x = view === "heads" ? z[0].map((_, h) => h) : patching.tokens.map((t, p) => `${p}: ${tokenLabel(t)}`);
   return {
     data: [

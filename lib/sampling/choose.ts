@@ -7,8 +7,8 @@
 import type { Random } from "../random";
 import { argmax, drawIndex, entropy, rankOf, softmax, topN } from "./distribution";
 import { sortedLargest, largest } from "./select";
-import { expandStages, type PipelineSettings, runStages, type SamplingStages } from "./pipeline";
-import { applyProcessors, processorsActive, type TextSoFar } from "./processors";
+import { expandStages, type PipelineSettings, processRow, runStages, type SamplingStages } from "./pipeline";
+import type { TextSoFar } from "./processors";
 
 /** What one sample did at one step. */
 export interface StepTrace extends Partial<SamplingStages> {
@@ -39,18 +39,12 @@ export function chooseToken(
   text?: TextSoFar,
 ): { id: number; trace?: StepTrace } {
   if (!o.doSample) {
-    const full = o.trace === "full";
-    const stages: Record<string, Float32Array> = {};
-    let row = logits;
-    if (processorsActive(o)) {
-      row = logits.slice();
-      applyProcessors(row, text!, o, full ? (stage) => (stages[stage] = row.slice()) : undefined);
-    }
+    const { row, processed } = processRow(logits, o, text, o.trace === "full");
     const id = argmax(row);
     if (o.trace === "none") return { id };
     const probs = softmax(row);
     const trace = describe(id, row, probs[id], entropy(probs), topN(probs, o.traceTopN), tokenText);
-    if (full) Object.assign(trace, { raw: logits.slice(), ...stages, probs, thresholds: {} });
+    if (o.trace === "full") Object.assign(trace, { raw: logits.slice(), ...Object.fromEntries(processed.map((p) => [p.stage, p.row])), probs, thresholds: {} });
     return { id, trace };
   }
   const kept = runStages(logits, o, text, o.trace === "full");

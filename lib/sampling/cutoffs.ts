@@ -61,20 +61,18 @@ export interface Cut {
 export function applyCutoff(stage: CutoffStage, values: Float32Array, ids: Int32Array, o: Required<CutoffOptions>): Cut {
   const probs = probabilitiesAt(values, ids);
   if (stage === "typicalP") return typical(values, ids, probs, o.typicalP);
+  // The likeliest token is always kept; epsilon and eta keep every token tied with it too (HF
+  // removes only tokens whose logit is below the largest).
+  const best = argmaxAt(values, ids);
   let threshold: number;
   if (stage === "minP") {
-    let top = 0;
-    for (const p of probs) if (p > top) top = p;
-    threshold = Math.fround(o.minP * top);
+    threshold = Math.fround(o.minP * probs[best]);
   } else if (stage === "epsilonCutoff") {
     threshold = Math.fround(o.epsilonCutoff);
   } else {
     const eta = o.etaCutoff;
     threshold = Math.fround(Math.min(eta, Math.sqrt(eta) * Math.exp(-entropy(probs))));
   }
-  // The likeliest token is always kept; epsilon and eta keep every token tied with it too (HF
-  // removes only tokens whose logit is below the largest).
-  const best = argmaxAt(values, ids);
   const top = values[ids[best]];
   const tied = stage === "minP" ? (j: number) => j === best : (j: number) => values[ids[j]] >= top;
   return { ids: keep(ids, (j) => tied(j) || Math.fround(probs[j]) >= threshold), threshold };

@@ -69,13 +69,7 @@ export function validateSamplingOptions(options: SamplingOptions = {}): Pipeline
  * is on). `record` keeps a copy of the row after each processor, for a full trace.
  */
 export function runStages(logits: Float32Array, s: PipelineSettings, text?: TextSoFar, record = false): KeptTokens {
-  const processed: KeptTokens["processed"] = [];
-  let row = logits;
-  if (processorsActive(s)) {
-    if (!text) throw new TypeError("Expected the text so far (`text`) for `repetitionPenalty`, `noRepeatNgramSize` or `minNewTokens`");
-    row = logits.slice();
-    applyProcessors(row, text, s, record ? (stage) => processed.push({ stage, row: row.slice() }) : undefined);
-  }
+  const { row, processed } = processRow(logits, s, text, record);
   const scaled = s.temperature === 1 ? row : divide(row, s.temperature);
   finiteMax(scaled); // NaN and +Infinity are reported here, with their index
   const filters: KeptTokens["filters"] = [];
@@ -90,6 +84,19 @@ export function runStages(logits: Float32Array, s: PipelineSettings, text?: Text
     filters.push({ stage, ...cut });
   }
   return { processed, scaled, filters, ids, probs: softmaxAt(scaled, ids) };
+}
+
+/**
+ * The processors' part of the pipeline, which greedy decoding runs too: `logits` itself when none is
+ * on, else a processed copy. `record` keeps a copy of the row after each processor.
+ */
+export function processRow(logits: Float32Array, s: Required<ProcessorOptions>, text?: TextSoFar, record = false): { row: Float32Array; processed: KeptTokens["processed"] } {
+  const processed: KeptTokens["processed"] = [];
+  if (!processorsActive(s)) return { row: logits, processed };
+  if (!text) throw new TypeError("Expected the text so far (`text`) for `repetitionPenalty`, `noRepeatNgramSize` or `minNewTokens`");
+  const row = logits.slice();
+  applyProcessors(row, text, s, record ? (stage) => processed.push({ stage, row: row.slice() }) : undefined);
+  return { row, processed };
 }
 
 /**

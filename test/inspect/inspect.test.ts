@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generate } from "../../lib/generate/generate";
+import { attribute } from "../../lib/interpret/attribute";
 import { configForShape } from "../../lib/config";
 import { loadModel } from "../../lib/model/load";
 import { convertCheckpoint } from "../../lib/onnx/convert";
@@ -185,6 +186,27 @@ describe("model.inspect on the other weight types, and where it cannot run", () 
       }
     });
   }
+
+  test("a graph that failed to open is opened again on the next call, not remembered as failed", async () => {
+    const converted = await convertCheckpoint(path.join(dir, "model.safetensors"), configForShape("tiny"));
+    const model = await loadModel(dir, { device: "cpu" });
+    try {
+      for (const [file, run] of [
+        [converted.lens, () => model.inspect(ids, { top: 1 })],
+        [converted.intervene!, () => attribute(model, ids)],
+      ] as const) {
+        fs.renameSync(file, `${file}.aside`);
+        try {
+          await assert.rejects(run(), `${path.basename(file)} missing`);
+        } finally {
+          fs.renameSync(`${file}.aside`, file);
+        }
+        await run();
+      }
+    } finally {
+      await model.dispose();
+    }
+  });
 
   test("an ONNX export has no inspection graph: the error says so and how to get one", async () => {
     const exportDir = path.join(tmp, "with-export");
