@@ -2,7 +2,7 @@
 # Sets up Jupyter for this checkout, to be sourced by the other scripts: picks the Python whose Jupyter
 # runs the notebooks, registers tslab's TypeScript kernel (`tslab`, and `jslab`) under build/jupyter
 # rather than in ~/.local, and exports JUPYTER_PATH so that Jupyter finds it. The kernel spec points at
-# this checkout's node_modules/.bin/tslab, so `require("tslab")` in lib/display.ts talks to the kernel.
+# this checkout's tslab (through bin/tslab-kernel.js), so `require("tslab")` in lib/display.ts talks to the kernel.
 # The Python: $GPT2_LAB_PYTHON if set; for `npm start` (called with --user-jupyter), a `jupyter` on PATH
 # whose JupyterLab is 4 or newer; else the project's own .venv (scripts/python-env.sh), made on first use.
 
@@ -40,10 +40,11 @@ if [ ! -x "$GPT2_LAB_ROOT/node_modules/.bin/tslab" ]; then
 fi
 
 # Register the kernels with tslab's own installer, into a prefix inside build/ (rewritten every time,
-# so a moved checkout still points at its own tslab).
+# so a moved checkout still points at its own tslab). Jupyter starts them through bin/tslab-kernel.js:
+# tslab with its sockets bound in an order that loses no request.
 GPT2_LAB_JUPYTER_PREFIX="$GPT2_LAB_ROOT/build/jupyter"
 if ! "$GPT2_LAB_ROOT/node_modules/.bin/tslab" install --python="$GPT2_LAB_PYTHON" \
-  --binary="$GPT2_LAB_ROOT/node_modules/.bin/tslab" --prefix="$GPT2_LAB_JUPYTER_PREFIX" >/dev/null; then
+  --binary="$GPT2_LAB_ROOT/bin/tslab-kernel.js" --prefix="$GPT2_LAB_JUPYTER_PREFIX" >/dev/null; then
   echo "Could not register the tslab kernel with $GPT2_LAB_PYTHON (see the error above)." >&2
   return 1 2>/dev/null || exit 1
 fi

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npm run test:notebooks`: executes every notebook headless (test/notebooks/run-notebooks.py: nbclient,
 # tslab kernel, HTML export to build/notebooks/), runs each exercise with wrong answers
-# (test/notebooks/wrong-answers.py), executes the notebooks again on two random models, interrupts the
-# kernel in every common cell shape
+# (test/notebooks/wrong-answers.py), executes the notebooks again on two random models, checks that a
+# kernel slow to bind its sockets answers its first request (test/notebooks/kernel-start.py), interrupts
+# the kernel in every common cell shape
 # (test/notebooks/interrupt-kernel.py), then runs the notebooks in JupyterLab 4 and Notebook 7 in Chromium
 # (test/notebooks/lab-check.mjs); screenshots in build/screenshots/. Jupyter comes from the project's
 # .venv (scripts/jupyter-env.sh), made on first use. Exits non-zero if any check fails.
@@ -43,6 +44,7 @@ export GPT2_LAB_MODEL
 status=0
 "$GPT2_LAB_PYTHON" test/notebooks/run-notebooks.py "${notebooks[@]}" || status=1
 "$GPT2_LAB_PYTHON" test/notebooks/wrong-answers.py || status=1
+"$GPT2_LAB_PYTHON" test/notebooks/kernel-start.py || status=1
 # The notebooks again on two random models (the `tiny` shape and GPT-2's own, seeded), so that a
 # sentence true only of the built-in model, or a self-check that only it passes, fails here.
 for shape in tiny gpt2; do
