@@ -147,8 +147,8 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
         plot_bgcolor: MASKED_COLOUR,
         xaxis: { title: { text: "key (attended to)" }, tickangle: -45 },
         yaxis: { title: { text: "query" }, autorange: "reversed" },
-        margin: { t: 100, l: 140, r: 20, b: 140 },
-        updatemenus: [menu(choices.map(({ l, h }) => ({ label: `layer ${l} · head ${h}`, args: [{ z: [matrix(l, h)] }, { title: { text: title(l, h) } }] })), choices.findIndex((c) => c.l === layer && c.h === head))],
+        margin: { t: MENU_MARGIN_TOP, l: 140, r: 20, b: 140 },
+        updatemenus: [menu(choices.map(({ l, h }) => ({ label: `layer ${l} · head ${h}`, args: [{ z: [matrix(l, h)] }, { "title.text": title(l, h) }] })), choices.findIndex((c) => c.l === layer && c.h === head))],
       },
     };
   }
@@ -174,8 +174,8 @@ export function attentionFigure({ tokens, attentions }: AttentionData, { layer =
       height: Math.max(480, Math.min(1600, 200 * rows + 160)),
       ...axes,
       plot_bgcolor: MASKED_COLOUR,
-      margin: { t: 90, l: 110, r: 20, b: 110 },
-      updatemenus: [menu(shown.map((l) => ({ label: `layer ${l}`, args: [{ z: headIndices.map((h) => matrix(l, h)) }, { title: { text: title(l) } }, headIndices] })), shown.indexOf(layer))],
+      margin: { t: MENU_MARGIN_TOP, l: 110, r: 20, b: 110 },
+      updatemenus: [menu(shown.map((l) => ({ label: `layer ${l}`, args: [{ z: headIndices.map((h) => matrix(l, h)) }, { "title.text": title(l) }, headIndices] })), shown.indexOf(layer))],
     },
   };
 }
@@ -251,10 +251,10 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
       height: Math.max(380, Math.min(900, 260 + 28 * steps)),
       xaxis: { title: { text: "earlier position (prompt left of the red line; grey: not yet written)" }, tickangle: -45 },
       yaxis: { title: { text: "new token" }, autorange: "reversed" },
-      margin: { t: 100, l: 140, r: 20, b: 140 },
+      margin: { t: MENU_MARGIN_TOP, l: 140, r: 20, b: 140 },
       shapes: [{ type: "line", xref: "x", yref: "paper", x0: prompt - 0.5, x1: prompt - 0.5, y0: 0, y1: 1, line: { color: "#d62728", width: 2, dash: "dot" } }],
       plot_bgcolor: MASKED_COLOUR,
-      updatemenus: [menu(choices.map((c) => ({ label: c.label, args: [{ z: [c.z], zmax: [top(c.z)] }, { title: { text: title(c.label) } }] })), active)],
+      updatemenus: [menu(choices.map((c) => ({ label: c.label, args: [{ z: [c.z], zmax: [top(c.z)] }, { "title.text": title(c.label) }] })), active)],
     },
   };
 }
@@ -263,6 +263,12 @@ export function lookedAtFigure(tokens: string[], attention: ArrayLike<number>[][
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
 }
+
+/**
+ * Room above the plot for the menu and, above it, a title of two lines: plotly centres the title in
+ * this margin and puts the menu at its bottom, so a smaller margin lets the menu cover the title.
+ */
+const MENU_MARGIN_TOP = 140;
 
 /** A dropdown whose entries update the figure in place. */
 function menu(entries: { label: string; args: unknown[] }[], active: number): Record<string, unknown> {

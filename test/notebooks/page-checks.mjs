@@ -158,7 +158,7 @@ export async function checkResize(page, where) {
 /**
  * Lays out every gpt2-lab figure of the page at 600 and at 1200 px wide (a figure with a fixed width
  * at that width only), screenshots it each time, and reads what plotly laid out: a title wider than
- * the figure or cut at its edges, a slider without its handle or reaching past the figure's bottom,
+ * the figure or cut at its edges or top, a menu over the title, a slider without its handle or reaching past the figure's bottom,
  * an axis that shows tick labels but fewer than two of them (over at least two categories), or
  * text under 11 px is a problem. Read from the figure's own layout and SVG, not from pixels.
  */
@@ -190,6 +190,11 @@ export async function checkLayouts(page, where, screenshotPrefix) {
         if (title && title.textContent.trim()) {
           const b = title.getBoundingClientRect();
           if (b.left < box.left - 1 || b.right > box.left + layout.width + 1) out.push(`the title is cut (${Math.round(b.width)} px of text in ${layout.width} px)`);
+          if (b.top < box.top - 1) out.push("the title is cut at the top");
+          for (const menu of el.querySelectorAll(".updatemenu-header-group")) {
+            const m = menu.getBoundingClientRect();
+            if (m.left < b.right && m.right > b.left && m.top < b.bottom && m.bottom > b.top) out.push(`a menu covers the title ("${title.textContent.trim().slice(0, 40)}")`);
+          }
         }
         const sliders = [...el.querySelectorAll(".slider-group")];
         (layout.sliders ?? []).forEach((_, k) => {
